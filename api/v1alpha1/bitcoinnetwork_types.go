@@ -1,0 +1,294 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Chain is the bitcoin test chain a network runs.
+// +kubebuilder:validation:Enum=regtest;signet;testnet3;testnet4
+type Chain string
+
+const (
+	// ChainRegtest is a private chain whose blocks are mined on demand.
+	ChainRegtest Chain = "regtest"
+	// ChainSignet is the public signet, whose blocks are signed by a fixed key.
+	ChainSignet Chain = "signet"
+	// ChainTestnet3 is the public test network, version 3.
+	ChainTestnet3 Chain = "testnet3"
+	// ChainTestnet4 is the public test network, version 4 (BIP94).
+	ChainTestnet4 Chain = "testnet4"
+)
+
+// Implementation is the bitcoin node software a network runs.
+// +kubebuilder:validation:Enum=bitcoind;btcd
+type Implementation string
+
+const (
+	// ImplementationBitcoind is Bitcoin Core.
+	ImplementationBitcoind Implementation = "bitcoind"
+	// ImplementationBtcd is btcd, the full node written in Go.
+	ImplementationBtcd Implementation = "btcd"
+)
+
+// Topology is the shape of the peer-to-peer graph the operator maintains.
+// +kubebuilder:validation:Enum=mesh;ring;none
+type Topology string
+
+const (
+	// TopologyMesh connects every pair of nodes (bounded degree above 17 nodes).
+	TopologyMesh Topology = "mesh"
+	// TopologyRing connects each node to its successor.
+	TopologyRing Topology = "ring"
+	// TopologyNone leaves peering to the user.
+	TopologyNone Topology = "none"
+)
+
+// ConfigValue is the value of one extra node configuration option.
+// +kubebuilder:validation:MaxLength=1024
+type ConfigValue string
+
+// BitcoinNetworkSpec is the desired state of a network of bitcoin nodes.
+//
+// +kubebuilder:validation:XValidation:rule="has(self.storage) == has(oldSelf.storage)",message="spec.storage cannot be added or removed after creation: a StatefulSet's volumes are fixed; create a new BitcoinNetwork instead"
+type BitcoinNetworkSpec struct {
+	// Nodes is the number of bitcoin nodes. 0 stops every node but keeps the
+	// configuration, credentials and volumes, so scaling up again resumes the
+	// same chain.
+	// +kubebuilder:default=3
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	Nodes int32 `json:"nodes"`
+
+	// Chain is the test chain the nodes run. Mainnet is deliberately not
+	// offered: this operator runs test networks. Immutable.
+	// +kubebuilder:default=regtest
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.chain is immutable: create a new BitcoinNetwork to run another chain"
+	// +optional
+	Chain Chain `json:"chain,omitempty"`
+
+	// Implementation is the node software: bitcoind (Bitcoin Core) or btcd.
+	// Both run every chain offered here. Immutable.
+	// +kubebuilder:default=bitcoind
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.implementation is immutable: create a new BitcoinNetwork to run another implementation"
+	// +optional
+	Implementation Implementation `json:"implementation,omitempty"`
+
+	// Image is the node container image. When empty, the operator uses the
+	// image it was installed with for the implementation (its
+	// RELATED_IMAGE_BITCOIND or RELATED_IMAGE_BTCD setting). The image must
+	// provide the `bitcoind` (or `btcd`) command on its PATH.
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	Image string `json:"image,omitempty"`
+
+	// Topology is the shape of the peer-to-peer network the operator wires
+	// and keeps: mesh (every node reaches every other directly, with bounded
+	// degree for large networks), ring (each node peers with its successor)
+	// or none (the operator adds no peers and removes none).
+	// +kubebuilder:default=mesh
+	// +optional
+	Topology Topology `json:"topology,omitempty"`
+
+	// RPCSecretName names an existing Secret in the same namespace with the
+	// keys `rpcuser` and `rpcpassword`, used for the nodes' JSON-RPC. When
+	// empty, the operator generates a Secret named `<name>-rpc` once (user
+	// `bitcoin`, a random password) and never rewrites it.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	// +optional
+	RPCSecretName string `json:"rpcSecretName,omitempty"`
+
+	// Storage gives each node a PersistentVolumeClaim. When absent, nodes keep
+	// their chain in an emptyDir volume that is lost when the pod goes away,
+	// which suits regtest. Cannot be added or removed after creation.
+	// +optional
+	Storage *StorageSpec `json:"storage,omitempty"`
+
+	// Resources are the compute resources of each node container.
+	// +kubebuilder:default={requests:{cpu:"100m",memory:"256Mi"}}
+	// +optional
+	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// NodeSelector constrains the Kubernetes nodes the bitcoin nodes run on.
+	// +optional
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+
+	// Tolerations of the node pods.
+	// +optional
+	// +listType=atomic
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+
+	// Affinity of the node pods.
+	// +optional
+	Affinity *corev1.Affinity `json:"affinity,omitempty"`
+
+	// Config holds extra node configuration options (bitcoin.conf or
+	// btcd.conf `key=value` lines), for example `txindex: "1"`. Keys the
+	// operator sets itself (RPC credentials and endpoints, ports, data
+	// directory, chain selection, TLS) are rejected.
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.size() <= 64 && k.matches('^[a-z][a-z0-9]*$'))",message="spec.config keys must be option names: lowercase letters and digits, starting with a letter, at most 64 characters"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !(k in ['rpcuser', 'rpcpassword', 'rpcpass', 'rpcauth', 'rpcport', 'rpcbind', 'rpcallowip', 'rpclisten', 'rpccert', 'rpckey', 'rpccookiefile', 'rpccookieperms', 'rpclimituser', 'rpclimitpass', 'port', 'bind', 'listen', 'datadir', 'appdata', 'logdir', 'conf', 'configfile', 'includeconf', 'chain', 'regtest', 'signet', 'testnet', 'testnet4', 'simnet', 'notls', 'server', 'norpc']))",messageExpression="'spec.config sets options the operator owns: ' + self.filter(k, k in ['rpcuser', 'rpcpassword', 'rpcpass', 'rpcauth', 'rpcport', 'rpcbind', 'rpcallowip', 'rpclisten', 'rpccert', 'rpckey', 'rpccookiefile', 'rpccookieperms', 'rpclimituser', 'rpclimitpass', 'port', 'bind', 'listen', 'datadir', 'appdata', 'logdir', 'conf', 'configfile', 'includeconf', 'chain', 'regtest', 'signet', 'testnet', 'testnet4', 'simnet', 'notls', 'server', 'norpc']).join(', ') + '; remove them (credentials belong in spec.rpcSecretName)'"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !self[k].contains('\\n') && !self[k].contains('\\r'))",message="spec.config values must be a single line"
+	// +optional
+	Config map[string]ConfigValue `json:"config,omitempty"`
+}
+
+// StorageSpec describes the persistent volume of each node.
+type StorageSpec struct {
+	// Size of each node's volume, for example 10Gi. Immutable.
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.storage.size is immutable"
+	Size resource.Quantity `json:"size"`
+
+	// StorageClassName of the volumes; empty uses the cluster's default
+	// class. Immutable.
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.storage.storageClassName is immutable"
+	// +optional
+	StorageClassName *string `json:"storageClassName,omitempty"`
+
+	// WhenDeleted says what happens to the volumes when the network is
+	// deleted: Retain (default) keeps them, Delete removes them.
+	// +kubebuilder:validation:Enum=Retain;Delete
+	// +kubebuilder:default=Retain
+	// +optional
+	WhenDeleted appsv1.PersistentVolumeClaimRetentionPolicyType `json:"whenDeleted,omitempty"`
+
+	// WhenScaled says what happens to the volumes of nodes removed by
+	// scaling down: Retain (default) keeps them for a later scale up,
+	// Delete removes them.
+	// +kubebuilder:validation:Enum=Retain;Delete
+	// +kubebuilder:default=Retain
+	// +optional
+	WhenScaled appsv1.PersistentVolumeClaimRetentionPolicyType `json:"whenScaled,omitempty"`
+}
+
+// NodeStatus is the observed state of one bitcoin node.
+type NodeStatus struct {
+	// Name of the node's pod.
+	Name string `json:"name"`
+	// Ordinal of the node in the StatefulSet (0, 1, …).
+	Ordinal int32 `json:"ordinal"`
+	// Ready is true when the node's pod is Ready.
+	Ready bool `json:"ready"`
+	// IP is the pod's IP address.
+	// +optional
+	IP string `json:"ip,omitempty"`
+	// NodeName is the Kubernetes node the pod runs on.
+	// +optional
+	NodeName string `json:"nodeName,omitempty"`
+	// DNSName is the stable DNS name of the node through the network's
+	// headless Service.
+	// +optional
+	DNSName string `json:"dnsName,omitempty"`
+}
+
+// Condition types of a BitcoinNetwork.
+const (
+	// ConditionReady is True when every requested node is ready and runs
+	// the current configuration.
+	ConditionReady = "Ready"
+	// ConditionProgressing is True while nodes are being created, scaled or
+	// rolled to a new configuration.
+	ConditionProgressing = "Progressing"
+	// ConditionDegraded is True when the operator cannot bring the network
+	// to its spec; the message names the cause and the fix.
+	ConditionDegraded = "Degraded"
+)
+
+// BitcoinNetworkStatus is the observed state of a network.
+type BitcoinNetworkStatus struct {
+	// ObservedGeneration is the spec generation this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// CurrentNodes is the number of node pods that exist.
+	// +optional
+	CurrentNodes int32 `json:"currentNodes"`
+
+	// ReadyNodes is the number of node pods that are ready.
+	// +optional
+	ReadyNodes int32 `json:"readyNodes"`
+
+	// Selector is the label selector of the node pods (for the scale
+	// subresource and `kubectl get pods -l`).
+	// +optional
+	Selector string `json:"selector,omitempty"`
+
+	// RPCSecretName is the Secret holding the nodes' RPC credentials: the
+	// one named in spec.rpcSecretName, or the one the operator generated.
+	// +optional
+	RPCSecretName string `json:"rpcSecretName,omitempty"`
+
+	// Conditions describe the network: Ready, Progressing and Degraded.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// Nodes is the state of each node, by ordinal.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Nodes []NodeStatus `json:"nodes,omitempty"`
+}
+
+// BitcoinNetwork is a network of bitcoin nodes on a test chain (regtest,
+// signet or testnet), wired into a peer-to-peer network by the operator.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:subresource:scale:specpath=.spec.nodes,statuspath=.status.currentNodes,selectorpath=.status.selector
+// +kubebuilder:resource:shortName=btcnet,categories=bitcoin
+// +kubebuilder:printcolumn:name="Chain",type=string,JSONPath=`.spec.chain`
+// +kubebuilder:printcolumn:name="Nodes",type=integer,JSONPath=`.spec.nodes`
+// +kubebuilder:printcolumn:name="Ready",type=integer,JSONPath=`.status.readyNodes`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 52",message="metadata.name must be at most 52 characters, so that pod names and controller-revision labels derived from it stay within 63"
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name must start with a letter and contain only lowercase letters, digits and '-', because it also names the network's Service"
+type BitcoinNetwork struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec is the desired network.
+	// +kubebuilder:default={}
+	// +optional
+	Spec BitcoinNetworkSpec `json:"spec,omitempty"`
+
+	// Status is the network as the operator last observed it.
+	// +optional
+	Status BitcoinNetworkStatus `json:"status,omitempty"`
+}
+
+// BitcoinNetworkList is a list of BitcoinNetworks.
+//
+// +kubebuilder:object:root=true
+type BitcoinNetworkList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []BitcoinNetwork `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&BitcoinNetwork{}, &BitcoinNetworkList{})
+}

@@ -1,0 +1,181 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command manager runs the bitcoin-network-operator.
+package main
+
+import (
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
+)
+
+// RBAC for the secure metrics endpoint: it authenticates and authorizes
+// scrapers through the API server.
+// +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
+
+func main() {
+	var (
+		metricsAddr, probeAddr, leaderElectionNamespace, clusterDomain string
+		leaderElect, secureMetrics, enableHTTP2                      bool
+	)
+	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address the metrics endpoint binds to, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
+	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probe endpoint binds to.")
+	flag.BoolVar(&leaderElect, "leader-elect", false, "Enable leader election, so that only one replica of the operator is active.")
+	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election lease; needed when running outside a cluster.")
+	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS with authentication and authorization.")
+	flag.BoolVar(&enableHTTP2, "enable-http2", false, "Enable HTTP/2 for the metrics server (off by default: CVE-2023-44487, CVE-2023-39325).")
+	flag.StringVar(&clusterDomain, "cluster-domain", "cluster.local", "DNS domain of the cluster, used in the nodes' DNS names.")
+	opts := zap.Options{Development: false}
+	opts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	log := ctrl.Log.WithName("setup")
+
+	if err := run(config{
+		metricsAddr: metricsAddr, probeAddr: probeAddr, leaderElect: leaderElect,
+		leaderElectionNamespace: leaderElectionNamespace, secureMetrics: secureMetrics,
+		enableHTTP2: enableHTTP2, clusterDomain: clusterDomain,
+	}); err != nil {
+		log.Error(err, "operator stopped")
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	metricsAddr, probeAddr, leaderElectionNamespace, clusterDomain string
+	leaderElect, secureMetrics, enableHTTP2                      bool
+}
+
+func run(cfg config) error {
+	log := ctrl.Log.WithName("setup")
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(v1alpha1.AddToScheme(scheme))
+
+	var tlsOpts []func(*tls.Config)
+	if !cfg.enableHTTP2 {
+		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
+	}
+	metricsOpts := metricsserver.Options{BindAddress: cfg.metricsAddr, SecureServing: cfg.secureMetrics, TLSOpts: tlsOpts}
+	if cfg.secureMetrics {
+		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+
+	namespaces := watchNamespaces(os.Getenv("WATCH_NAMESPACE"))
+	log.Info("starting", "watchNamespaces", namespaceList(namespaces))
+	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+		Scheme:                  scheme,
+		Metrics:                 metricsOpts,
+		HealthProbeBindAddress:  cfg.probeAddr,
+		LeaderElection:          cfg.leaderElect,
+		LeaderElectionID:        "bitcoin-network-operator.network-operator.dev",
+		LeaderElectionNamespace: cfg.leaderElectionNamespace,
+		// The operator does nothing after losing its lease: exit fast so a
+		// new leader takes over sooner.
+		LeaderElectionReleaseOnCancel: true,
+		Cache:                         cacheOptions(namespaces),
+	})
+	if err != nil {
+		return fmt.Errorf("creating manager: %w", err)
+	}
+
+	if err := (&controllers.BitcoinNetworkReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("bitcoin-network-operator"),
+		DefaultImages: map[v1alpha1.Implementation]string{
+			v1alpha1.ImplementationBitcoind: os.Getenv("RELATED_IMAGE_BITCOIND"),
+			v1alpha1.ImplementationBtcd:     os.Getenv("RELATED_IMAGE_BTCD"),
+		},
+		ClusterDomain: cfg.clusterDomain,
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the BitcoinNetwork controller: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return fmt.Errorf("adding health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return fmt.Errorf("adding ready check: %w", err)
+	}
+	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+// watchNamespaces parses WATCH_NAMESPACE as OLM sets it from the
+// OperatorGroup's target namespaces: empty means all namespaces, otherwise a
+// comma-separated list.
+func watchNamespaces(env string) map[string]cache.Config {
+	var namespaces map[string]cache.Config
+	for ns := range strings.SplitSeq(env, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" {
+			if namespaces == nil {
+				namespaces = map[string]cache.Config{}
+			}
+			namespaces[ns] = cache.Config{}
+		}
+	}
+	return namespaces
+}
+
+func namespaceList(namespaces map[string]cache.Config) string {
+	if len(namespaces) == 0 {
+		return "all"
+	}
+	var names []string
+	for ns := range namespaces {
+		names = append(names, ns)
+	}
+	return strings.Join(names, ",")
+}
+
+// cacheOptions keep the operator's memory proportional to its own objects:
+// pods, StatefulSets, Services and ConfigMaps are cached only when the
+// operator manages them, and Secrets it does not manage are cached without
+// their data (it reads a user's Secret directly when it needs it).
+func cacheOptions(namespaces map[string]cache.Config) cache.Options {
+	managed := labels.SelectorFromSet(labels.Set{resources.LabelManagedBy: resources.ManagedByValue})
+	return cache.Options{
+		DefaultNamespaces: namespaces,
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Pod{}:         {Label: managed},
+			&appsv1.StatefulSet{}: {Label: managed},
+			&corev1.Service{}:     {Label: managed},
+			&corev1.ConfigMap{}:   {Label: managed},
+			&corev1.Secret{}:      {Transform: controllers.StripForeignSecretData},
+		},
+	}
+}

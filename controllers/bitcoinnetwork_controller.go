@@ -1,0 +1,282 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package controllers holds the reconcilers: they read the cluster, call the
+// pure renderers in internal/, apply the result and write status.
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
+)
+
+// rpcSecretNameField indexes networks by the user Secret they reference, so
+// a change to that Secret reconciles exactly those networks.
+const rpcSecretNameField = ".spec.rpcSecretName"
+
+// BitcoinNetworkReconciler turns BitcoinNetworks into running nodes.
+type BitcoinNetworkReconciler struct {
+	// Client reads from the operator's cache and writes to the API server.
+	Client client.Client
+	// APIReader reads user Secrets, which the cache keeps without data.
+	APIReader client.Reader
+	Recorder  events.EventRecorder
+	// DefaultImages are the node images used when spec.image is empty.
+	DefaultImages map[v1alpha1.Implementation]string
+	// ClusterDomain is the cluster's DNS domain, for node DNS names.
+	ClusterDomain string
+}
+
+// +kubebuilder:rbac:groups=bitcoin.network-operator.dev,resources=bitcoinnetworks,verbs=get;list;watch
+// +kubebuilder:rbac:groups=bitcoin.network-operator.dev,resources=bitcoinnetworks/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=bitcoin.network-operator.dev,resources=bitcoinnetworks/finalizers,verbs=update
+// +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups="",resources=services;configmaps;secrets,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile applies a network's objects and records its status.
+func (r *BitcoinNetworkReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := logf.FromContext(ctx)
+	n := &v1alpha1.BitcoinNetwork{}
+	if err := r.Client.Get(ctx, req.NamespacedName, n); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !n.DeletionTimestamp.IsZero() {
+		// Owner references let the garbage collector remove everything.
+		return ctrl.Result{}, nil
+	}
+
+	problem, configHash, applyErr := r.applyNetwork(ctx, n)
+
+	pods := &corev1.PodList{}
+	if err := r.Client.List(ctx, pods, client.InNamespace(n.Namespace), client.MatchingLabelsSelector{Selector: resources.Selector(n)}); err != nil {
+		return ctrl.Result{}, errors.Join(applyErr, fmt.Errorf("listing pods: %w", err))
+	}
+	newStatus := status.Compute(status.Observed{
+		Network: n, Pods: pods.Items, DesiredConfigHash: configHash, Problem: problem, ClusterDomain: r.ClusterDomain,
+	})
+	if err := r.writeStatus(ctx, n, newStatus); err != nil {
+		return ctrl.Result{}, errors.Join(applyErr, err)
+	}
+	if applyErr != nil {
+		return ctrl.Result{}, applyErr
+	}
+	if problem != nil {
+		// Nothing to retry: the watch on the user's Secret (or a spec
+		// change) brings the network back here once it is fixed.
+		log.Info("network blocked", "reason", problem.Reason, "message", problem.Message)
+	}
+	return ctrl.Result{}, nil
+}
+
+// writeStatus patches the status subresource when it changed, and records
+// an event per condition transition.
+func (r *BitcoinNetworkReconciler) writeStatus(ctx context.Context, n *v1alpha1.BitcoinNetwork, newStatus v1alpha1.BitcoinNetworkStatus) error {
+	if equality.Semantic.DeepEqual(n.Status, newStatus) {
+		return nil
+	}
+	orig := n.DeepCopy()
+	n.Status = newStatus
+	if err := r.Client.Status().Patch(ctx, n, client.MergeFrom(orig)); err != nil {
+		return fmt.Errorf("writing status: %w", err)
+	}
+	for _, e := range status.Transitions(orig.Status.Conditions, newStatus.Conditions) {
+		r.Recorder.Eventf(n, nil, e.Type, e.Reason, e.Action, "%s", e.Message)
+	}
+	return nil
+}
+
+// applyNetwork applies every object of the network. It returns a Problem
+// when the spec cannot be satisfied until the user acts, the config hash it
+// gave the nodes, and an error for failures worth retrying.
+func (r *BitcoinNetworkReconciler) applyNetwork(ctx context.Context, n *v1alpha1.BitcoinNetwork) (*status.Problem, string, error) {
+	if err := applyObject(ctx, r.Client, resources.DesiredConfigMap(n)); err != nil {
+		return nil, "", err
+	}
+	if err := applyObject(ctx, r.Client, resources.DesiredService(n)); err != nil {
+		return nil, "", err
+	}
+	creds, problem, err := r.credentials(ctx, n)
+	if err != nil || problem != nil {
+		return problem, "", err
+	}
+	image := n.Spec.Image
+	if image == "" {
+		image = r.DefaultImages[n.Spec.Implementation]
+	}
+	if image == "" {
+		return &status.Problem{Reason: status.ReasonImageNotSet, Message: fmt.Sprintf(
+			"spec.image is empty and the operator has no default %s image: set spec.image, or RELATED_IMAGE_%s on the operator",
+			n.Spec.Implementation, map[v1alpha1.Implementation]string{v1alpha1.ImplementationBitcoind: "BITCOIND", v1alpha1.ImplementationBtcd: "BTCD"}[n.Spec.Implementation])}, "", nil
+	}
+	credentialsHash := resources.CredentialsHash(n, creds)
+	sts := resources.DesiredStatefulSet(n, resources.NodeParams{Image: image, CredentialsHash: credentialsHash})
+	if err := r.recordScaling(ctx, n); err != nil {
+		return nil, "", err
+	}
+	if err := applyObject(ctx, r.Client, sts); err != nil {
+		return nil, "", err
+	}
+	return nil, resources.ConfigHash(n, credentialsHash), nil
+}
+
+// recordScaling records an event when the network's node count differs
+// from the StatefulSet's, i.e. when this reconcile scales the network.
+func (r *BitcoinNetworkReconciler) recordScaling(ctx context.Context, n *v1alpha1.BitcoinNetwork) error {
+	current := &appsv1.StatefulSet{}
+	err := r.Client.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: resources.StatefulSetName(n)}, current)
+	switch {
+	case apierrors.IsNotFound(err):
+		r.Recorder.Eventf(n, nil, corev1.EventTypeNormal, "Created", "Create", "Creating %d nodes", n.Spec.Nodes)
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading StatefulSet: %w", err)
+	}
+	if current.Spec.Replicas != nil && *current.Spec.Replicas != n.Spec.Nodes {
+		r.Recorder.Eventf(n, current, corev1.EventTypeNormal, "Scaled", "Scale", "Scaling from %d to %d nodes", *current.Spec.Replicas, n.Spec.Nodes)
+	}
+	return nil
+}
+
+// credentials returns the RPC credentials of a network: from the user's
+// Secret, or from the Secret the operator generates once. For bitcoind with
+// a user Secret it also applies the derived rpcauth Secret.
+func (r *BitcoinNetworkReconciler) credentials(ctx context.Context, n *v1alpha1.BitcoinNetwork) (resources.Credentials, *status.Problem, error) {
+	key := types.NamespacedName{Namespace: n.Namespace, Name: resources.RPCSecretName(n)}
+	secret := &corev1.Secret{}
+	if n.Spec.RPCSecretName != "" {
+		// The cache keeps foreign Secrets without their data.
+		if err := r.APIReader.Get(ctx, key, secret); err != nil {
+			if apierrors.IsNotFound(err) {
+				return resources.Credentials{}, &status.Problem{Reason: status.ReasonRPCSecretNotFound, Message: fmt.Sprintf(
+					"spec.rpcSecretName: Secret %q not found in namespace %q; create it with the keys %q and %q",
+					key.Name, key.Namespace, resources.SecretKeyUser, resources.SecretKeyPassword)}, nil
+			}
+			return resources.Credentials{}, nil, fmt.Errorf("reading Secret %s: %w", key.Name, err)
+		}
+	} else if err := r.Client.Get(ctx, key, secret); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return resources.Credentials{}, nil, fmt.Errorf("reading Secret %s: %w", key.Name, err)
+		}
+		if secret, err = r.createGeneratedSecret(ctx, n); err != nil {
+			return resources.Credentials{}, nil, err
+		}
+	}
+	creds, err := resources.CredentialsFromSecret(secret)
+	if err != nil {
+		field := "spec.rpcSecretName"
+		if n.Spec.RPCSecretName == "" {
+			field = "the generated Secret (delete it to have it generated again)"
+		}
+		return resources.Credentials{}, &status.Problem{Reason: status.ReasonRPCSecretInvalid, Message: fmt.Sprintf("%s: %v", field, err)}, nil
+	}
+	if n.Spec.RPCSecretName != "" && n.Spec.Implementation == v1alpha1.ImplementationBitcoind {
+		if err := applyObject(ctx, r.Client, resources.DesiredRPCAuthSecret(n, creds)); err != nil {
+			return resources.Credentials{}, nil, err
+		}
+	}
+	return creds, nil, nil
+}
+
+// createGeneratedSecret creates the network's generated RPC Secret. It is
+// created once and never rewritten: if it already exists (the cache had not
+// seen it yet), the existing one is used.
+func (r *BitcoinNetworkReconciler) createGeneratedSecret(ctx context.Context, n *v1alpha1.BitcoinNetwork) (*corev1.Secret, error) {
+	secret, err := resources.NewGeneratedRPCSecret(n)
+	if err != nil {
+		return nil, err
+	}
+	err = r.Client.Create(ctx, secret, client.FieldOwner(resources.FieldOwner))
+	if apierrors.IsAlreadyExists(err) {
+		existing := &corev1.Secret{}
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(secret), existing); err != nil {
+			return nil, fmt.Errorf("reading Secret %s: %w", secret.Name, err)
+		}
+		return existing, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("creating Secret %s: %w", secret.Name, err)
+	}
+	logf.FromContext(ctx).Info("generated RPC credentials", "secret", secret.Name)
+	return secret, nil
+}
+
+// SetupWithManager registers the reconciler and its watches.
+func (r *BitcoinNetworkReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.BitcoinNetwork{}, rpcSecretNameField,
+		func(o client.Object) []string {
+			if name := o.(*v1alpha1.BitcoinNetwork).Spec.RPCSecretName; name != "" {
+				return []string{name}
+			}
+			return nil
+		}); err != nil {
+		return fmt.Errorf("indexing %s: %w", rpcSecretNameField, err)
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		// Status writes do not change the generation: no self-triggering.
+		For(&v1alpha1.BitcoinNetwork{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Owns(&appsv1.StatefulSet{}).
+		Owns(&corev1.Service{}).
+		Owns(&corev1.ConfigMap{}).
+		Owns(&corev1.Secret{}).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(networkOfPod)).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.networksUsingSecret)).
+		Complete(r)
+}
+
+// networkOfPod maps a node pod to its network through its labels.
+func networkOfPod(_ context.Context, o client.Object) []reconcile.Request {
+	l := o.GetLabels()
+	if l[resources.LabelManagedBy] != resources.ManagedByValue || l[resources.LabelInstance] == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: l[resources.LabelInstance]}}}
+}
+
+// networksUsingSecret maps a Secret to the networks naming it in
+// spec.rpcSecretName.
+func (r *BitcoinNetworkReconciler) networksUsingSecret(ctx context.Context, o client.Object) []reconcile.Request {
+	list := &v1alpha1.BitcoinNetworkList{}
+	if err := r.Client.List(ctx, list, client.InNamespace(o.GetNamespace()), client.MatchingFields{rpcSecretNameField: o.GetName()}); err != nil {
+		logf.FromContext(ctx).Error(err, "listing networks that use a Secret", "secret", o.GetName())
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, n := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&n)})
+	}
+	return reqs
+}

@@ -1,0 +1,35 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
+)
+
+// StripForeignSecretData is a cache transform for Secrets: it keeps the data
+// of the Secrets the operator manages and drops it from every other Secret,
+// whose changes the operator only needs to notice.
+func StripForeignSecretData(obj any) (any, error) {
+	s, ok := obj.(*corev1.Secret)
+	if !ok || s.Labels[resources.LabelManagedBy] == resources.ManagedByValue {
+		return obj, nil
+	}
+	s.Data, s.StringData = nil, nil
+	return s, nil
+}

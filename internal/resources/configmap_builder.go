@@ -1,0 +1,102 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package resources
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+)
+
+// Paths inside a node container.
+const (
+	ConfigDir  = "/etc/bitcoin"
+	DataDir    = "/data"
+	TmpDir     = "/tmp"
+	configFile = "node.conf"
+)
+
+// ConfigFilePath is where the node reads its configuration file.
+const ConfigFilePath = ConfigDir + "/" + configFile
+
+// NodeConfig renders the node configuration file of a network: chain
+// selection, explicit ports and listen addresses, then the user's extra
+// options. It never contains credentials: those reach the node from its
+// Secret.
+func NodeConfig(n *v1alpha1.BitcoinNetwork) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Rendered by bitcoin-network-operator for BitcoinNetwork %s/%s.\n", n.Namespace, n.Name)
+	b.WriteString("# Edits are overwritten: change spec.config instead.\n")
+	ports := PortsFor(n.Spec.Implementation, n.Spec.Chain)
+	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
+		b.WriteString("[Application Options]\n")
+		fmt.Fprintf(&b, "%s=1\n", btcdChainOption(n.Spec.Chain))
+		fmt.Fprintf(&b, "datadir=%s/btcd\n", DataDir)
+		fmt.Fprintf(&b, "logdir=%s/logs\n", DataDir)
+		fmt.Fprintf(&b, "listen=:%d\n", ports.P2P)
+		fmt.Fprintf(&b, "rpclisten=:%d\n", ports.RPC)
+		// btcd writes a self-signed RPC certificate here on first start.
+		fmt.Fprintf(&b, "rpccert=%s/rpc.cert\n", DataDir)
+		fmt.Fprintf(&b, "rpckey=%s/rpc.key\n", DataDir)
+		writeOptions(&b, n.Spec.Config)
+		return b.String()
+	}
+	option, section := bitcoindChainOption(n.Spec.Chain)
+	fmt.Fprintf(&b, "%s=1\n", option)
+	// Every other option goes into the chain's section, where Bitcoin Core
+	// honours all of them.
+	fmt.Fprintf(&b, "\n[%s]\n", section)
+	b.WriteString("server=1\n")
+	b.WriteString("listen=1\n")
+	b.WriteString("printtoconsole=1\n")
+	fmt.Fprintf(&b, "port=%d\n", ports.P2P)
+	fmt.Fprintf(&b, "bind=0.0.0.0:%d\n", ports.P2P)
+	fmt.Fprintf(&b, "rpcport=%d\n", ports.RPC)
+	b.WriteString("rpcbind=0.0.0.0\n")
+	// The operator reaches nodes by pod IP; rpcauth guards every call.
+	b.WriteString("rpcallowip=0.0.0.0/0\n")
+	b.WriteString("rpcallowip=::/0\n")
+	writeOptions(&b, n.Spec.Config)
+	return b.String()
+}
+
+// writeOptions appends the user's options, sorted so the file (and the
+// config hash) does not depend on map order.
+func writeOptions(b *strings.Builder, config map[string]v1alpha1.ConfigValue) {
+	if len(config) == 0 {
+		return
+	}
+	b.WriteString("# spec.config\n")
+	for _, k := range slices.Sorted(maps.Keys(config)) {
+		fmt.Fprintf(b, "%s=%s\n", k, config[k])
+	}
+}
+
+// DesiredConfigMap renders the ConfigMap holding the node configuration.
+func DesiredConfigMap(n *v1alpha1.BitcoinNetwork) *corev1.ConfigMap {
+	return &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: objectMeta(n, ConfigMapName(n)),
+		Data:       map[string]string{configFile: NodeConfig(n)},
+	}
+}

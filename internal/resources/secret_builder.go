@@ -1,0 +1,112 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package resources
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/rpcauth"
+)
+
+// Keys of the RPC credentials Secrets.
+const (
+	SecretKeyUser     = "rpcuser"
+	SecretKeyPassword = "rpcpassword"
+	SecretKeyRPCAuth  = "rpcauth"
+
+	// GeneratedRPCUser is the user of generated credentials.
+	GeneratedRPCUser = "bitcoin"
+)
+
+// Credentials are the RPC user and password of a network.
+type Credentials struct {
+	User     string
+	Password string
+}
+
+// CredentialsFromSecret reads the user and password keys of an RPC Secret,
+// or says which key is missing.
+func CredentialsFromSecret(s *corev1.Secret) (Credentials, error) {
+	user, password := string(s.Data[SecretKeyUser]), string(s.Data[SecretKeyPassword])
+	switch {
+	case user == "" && password == "":
+		return Credentials{}, fmt.Errorf("secret %s has neither the %q nor the %q key", s.Name, SecretKeyUser, SecretKeyPassword)
+	case user == "":
+		return Credentials{}, fmt.Errorf("secret %s has no %q key", s.Name, SecretKeyUser)
+	case password == "":
+		return Credentials{}, fmt.Errorf("secret %s has no %q key", s.Name, SecretKeyPassword)
+	}
+	return Credentials{User: user, Password: password}, nil
+}
+
+// NewGeneratedRPCSecret renders the Secret the operator creates, once, when
+// spec.rpcSecretName is empty: user "bitcoin", a random 32-byte password and
+// the matching bitcoind rpcauth value.
+func NewGeneratedRPCSecret(n *v1alpha1.BitcoinNetwork) (*corev1.Secret, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, fmt.Errorf("generating RPC password: %w", err)
+	}
+	salt, err := rpcauth.NewSalt()
+	if err != nil {
+		return nil, err
+	}
+	password := base64.RawURLEncoding.EncodeToString(raw)
+	return &corev1.Secret{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: objectMeta(n, GeneratedRPCSecretName(n)),
+		Type:       corev1.SecretTypeOpaque,
+		Data: map[string][]byte{
+			SecretKeyUser:     []byte(GeneratedRPCUser),
+			SecretKeyPassword: []byte(password),
+			SecretKeyRPCAuth:  []byte(rpcauth.Value(GeneratedRPCUser, salt, password)),
+		},
+	}, nil
+}
+
+// DesiredRPCAuthSecret renders the Secret with the bitcoind rpcauth value
+// derived from a user's credentials. Its salt is derived from the network's
+// UID, so the value is stable until the password changes and can be applied
+// on every reconcile.
+func DesiredRPCAuthSecret(n *v1alpha1.BitcoinNetwork, c Credentials) *corev1.Secret {
+	sum := sha256.Sum256([]byte("rpcauth-salt/" + string(n.UID) + "/" + c.User))
+	salt := hex.EncodeToString(sum[:16])
+	return &corev1.Secret{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: objectMeta(n, RPCAuthSecretName(n)),
+		Type:       corev1.SecretTypeOpaque,
+		Data:       map[string][]byte{SecretKeyRPCAuth: []byte(rpcauth.Value(c.User, salt, c.Password))},
+	}
+}
+
+// CredentialsHash is a fingerprint of the credentials that reveals nothing
+// about them (an HMAC keyed by the network's UID). It is part of the pod
+// template's config hash, so new credentials roll the nodes.
+func CredentialsHash(n *v1alpha1.BitcoinNetwork, c Credentials) string {
+	mac := hmac.New(sha256.New, []byte(n.UID))
+	mac.Write([]byte(c.User + "\x00" + c.Password))
+	return hex.EncodeToString(mac.Sum(nil))
+}

@@ -1,0 +1,229 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package resources
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+)
+
+// Volume names of a node pod.
+const (
+	volumeConfig = "config"
+	volumeData   = "data"
+	volumeTmp    = "tmp"
+)
+
+// Environment variables a node container gets from its credentials Secret.
+const (
+	envRPCAuth     = "BITCOIN_RPCAUTH"
+	envRPCUser     = "BTCD_RPCUSER"
+	envRPCPassword = "BTCD_RPCPASS"
+)
+
+// NodeParams is what the controller resolved for a network's nodes.
+type NodeParams struct {
+	// Image is the node image: spec.image or the operator's default.
+	Image string
+	// CredentialsHash fingerprints the RPC credentials (see CredentialsHash).
+	CredentialsHash string
+}
+
+// ConfigHash is the pod template annotation value: it changes whenever the
+// node configuration file or the RPC credentials change.
+func ConfigHash(n *v1alpha1.BitcoinNetwork, credentialsHash string) string {
+	h := sha256.New()
+	h.Write([]byte(NodeConfig(n)))
+	h.Write([]byte{0})
+	h.Write([]byte(credentialsHash))
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// DesiredStatefulSet renders the StatefulSet that runs the nodes.
+func DesiredStatefulSet(n *v1alpha1.BitcoinNetwork, p NodeParams) *appsv1.StatefulSet {
+	sts := &appsv1.StatefulSet{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
+		ObjectMeta: objectMeta(n, StatefulSetName(n)),
+		Spec: appsv1.StatefulSetSpec{
+			Replicas:    ptr.To(n.Spec.Nodes),
+			ServiceName: ServiceName(n),
+			Selector:    &metav1.LabelSelector{MatchLabels: SelectorLabels(n)},
+			// Nodes are peers, not a quorum: start and stop them together.
+			PodManagementPolicy: appsv1.ParallelPodManagement,
+			UpdateStrategy:      appsv1.StatefulSetUpdateStrategy{Type: appsv1.RollingUpdateStatefulSetStrategyType},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{
+					Labels:      Labels(n),
+					Annotations: map[string]string{AnnotationConfigHash: ConfigHash(n, p.CredentialsHash)},
+				},
+				Spec: podSpec(n, p),
+			},
+		},
+	}
+	if s := n.Spec.Storage; s != nil {
+		sts.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+			ObjectMeta: metav1.ObjectMeta{Name: volumeData, Labels: Labels(n)},
+			Spec: corev1.PersistentVolumeClaimSpec{
+				AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				StorageClassName: s.StorageClassName,
+				Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: s.Size}},
+			},
+		}}
+		sts.Spec.PersistentVolumeClaimRetentionPolicy = &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
+			WhenDeleted: orRetain(s.WhenDeleted),
+			WhenScaled:  orRetain(s.WhenScaled),
+		}
+	}
+	return sts
+}
+
+func orRetain(p appsv1.PersistentVolumeClaimRetentionPolicyType) appsv1.PersistentVolumeClaimRetentionPolicyType {
+	if p == "" {
+		return appsv1.RetainPersistentVolumeClaimRetentionPolicyType
+	}
+	return p
+}
+
+func podSpec(n *v1alpha1.BitcoinNetwork, p NodeParams) corev1.PodSpec {
+	volumes := []corev1.Volume{
+		{Name: volumeConfig, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName(n)},
+		}}},
+		{Name: volumeTmp, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+	}
+	if n.Spec.Storage == nil {
+		volumes = append(volumes, corev1.Volume{Name: volumeData, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+	}
+	return corev1.PodSpec{
+		// Nodes never call the Kubernetes API.
+		AutomountServiceAccountToken: ptr.To(false),
+		EnableServiceLinks:           ptr.To(false),
+		// bitcoind flushes its chain state on SIGTERM; give it time.
+		TerminationGracePeriodSeconds: ptr.To[int64](120),
+		SecurityContext: &corev1.PodSecurityContext{
+			RunAsNonRoot:   ptr.To(true),
+			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+		},
+		Containers:   []corev1.Container{nodeContainer(n, p)},
+		Volumes:      volumes,
+		NodeSelector: n.Spec.NodeSelector,
+		Tolerations:  n.Spec.Tolerations,
+		Affinity:     n.Spec.Affinity,
+	}
+}
+
+func nodeContainer(n *v1alpha1.BitcoinNetwork, p NodeParams) corev1.Container {
+	ports := PortsFor(n.Spec.Implementation, n.Spec.Chain)
+	c := corev1.Container{
+		Name:            string(n.Spec.Implementation),
+		Image:           p.Image,
+		ImagePullPolicy: corev1.PullIfNotPresent,
+		Ports: []corev1.ContainerPort{
+			{Name: PortNameP2P, ContainerPort: ports.P2P, Protocol: corev1.ProtocolTCP},
+			{Name: PortNameRPC, ContainerPort: ports.RPC, Protocol: corev1.ProtocolTCP},
+		},
+		// The root filesystem is read-only: HOME points at the data volume
+		// for anything a node writes next to its data.
+		Env:       []corev1.EnvVar{{Name: "HOME", Value: DataDir}},
+		Resources: n.Spec.Resources,
+		SecurityContext: &corev1.SecurityContext{
+			AllowPrivilegeEscalation: ptr.To(false),
+			ReadOnlyRootFilesystem:   ptr.To(true),
+			RunAsNonRoot:             ptr.To(true),
+			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		},
+		VolumeMounts: []corev1.VolumeMount{
+			{Name: volumeConfig, MountPath: ConfigDir, ReadOnly: true},
+			{Name: volumeData, MountPath: DataDir},
+			{Name: volumeTmp, MountPath: TmpDir},
+		},
+		// Startup allows a long block-index load; liveness only asks that
+		// the RPC port accepts connections, which it does while loading.
+		StartupProbe:  tcpProbe(PortNameRPC, 5, 120),
+		LivenessProbe: tcpProbe(PortNameRPC, 20, 6),
+	}
+	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
+		c.Command = []string{"btcd"}
+		c.Args = []string{
+			"--configfile=" + ConfigFilePath,
+			"--rpcuser=$(" + envRPCUser + ")",
+			"--rpcpass=$(" + envRPCPassword + ")",
+		}
+		c.Env = append(c.Env,
+			secretEnv(envRPCUser, RPCSecretName(n), SecretKeyUser),
+			secretEnv(envRPCPassword, RPCSecretName(n), SecretKeyPassword),
+		)
+		// btcctl would need the credentials, which an exec probe cannot read
+		// from the environment without a shell: btcd serves RPC as soon as
+		// its chain is open, so an open RPC port means ready.
+		c.ReadinessProbe = tcpProbe(PortNameRPC, 10, 3)
+		return c
+	}
+	c.Command = []string{"bitcoind"}
+	c.Args = []string{
+		"-conf=" + ConfigFilePath,
+		"-datadir=" + DataDir,
+		// rpcauth holds a salted HMAC, never the password.
+		"-rpcauth=$(" + envRPCAuth + ")",
+	}
+	c.Env = append(c.Env, secretEnv(envRPCAuth, RPCAuthSourceSecretName(n), SecretKeyRPCAuth))
+	// bitcoin-cli authenticates with the node's cookie file; the call fails
+	// with -28 while the node is still loading, which keeps it unready.
+	c.ReadinessProbe = &corev1.Probe{
+		ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{
+			"bitcoin-cli", "-conf=" + ConfigFilePath, "-datadir=" + DataDir, "getblockchaininfo",
+		}}},
+		PeriodSeconds:    10,
+		TimeoutSeconds:   5,
+		FailureThreshold: 3,
+	}
+	return c
+}
+
+// RPCAuthSourceSecretName is the Secret whose rpcauth key a bitcoind node
+// reads: the generated Secret, or the one derived from the user's Secret.
+func RPCAuthSourceSecretName(n *v1alpha1.BitcoinNetwork) string {
+	if n.Spec.RPCSecretName == "" {
+		return GeneratedRPCSecretName(n)
+	}
+	return RPCAuthSecretName(n)
+}
+
+func secretEnv(name, secret, key string) corev1.EnvVar {
+	return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+		LocalObjectReference: corev1.LocalObjectReference{Name: secret},
+		Key:                  key,
+	}}}
+}
+
+func tcpProbe(port string, period, failures int32) *corev1.Probe {
+	return &corev1.Probe{
+		ProbeHandler:     corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString(port)}},
+		PeriodSeconds:    period,
+		TimeoutSeconds:   3,
+		FailureThreshold: failures,
+	}
+}

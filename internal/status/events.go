@@ -1,0 +1,57 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package status
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+)
+
+// Event is a Kubernetes event to record about a network.
+type Event struct {
+	Type    string // corev1.EventTypeNormal or corev1.EventTypeWarning
+	Reason  string
+	Action  string
+	Message string
+}
+
+// Transitions returns the events that the change from old to new
+// conditions deserves: one per transition, none when nothing changed, so
+// repeated reconciles stay silent.
+func Transitions(old, new []metav1.Condition) []Event {
+	var events []Event
+	oldDegraded := meta.FindStatusCondition(old, v1alpha1.ConditionDegraded)
+	newDegraded := meta.FindStatusCondition(new, v1alpha1.ConditionDegraded)
+	wasDegraded := oldDegraded != nil && oldDegraded.Status == metav1.ConditionTrue
+	isDegraded := newDegraded != nil && newDegraded.Status == metav1.ConditionTrue
+	switch {
+	case isDegraded && (!wasDegraded || oldDegraded.Reason != newDegraded.Reason):
+		events = append(events, Event{Type: corev1.EventTypeWarning, Reason: newDegraded.Reason, Action: "Reconcile", Message: newDegraded.Message})
+	case wasDegraded && !isDegraded:
+		events = append(events, Event{Type: corev1.EventTypeNormal, Reason: "Recovered", Action: "Reconcile",
+			Message: "Recovered from " + oldDegraded.Reason + "."})
+	}
+	oldReady := meta.IsStatusConditionTrue(old, v1alpha1.ConditionReady)
+	newReady := meta.FindStatusCondition(new, v1alpha1.ConditionReady)
+	if !oldReady && newReady != nil && newReady.Status == metav1.ConditionTrue {
+		events = append(events, Event{Type: corev1.EventTypeNormal, Reason: "NetworkReady", Action: "Reconcile", Message: newReady.Message})
+	}
+	return events
+}

@@ -1,0 +1,206 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package status computes a BitcoinNetwork's status from what the operator
+// observed. It is pure: the controller gathers the inputs and writes the
+// result.
+package status
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
+)
+
+// Condition reasons.
+const (
+	ReasonAllNodesReady     = "AllNodesReady"
+	ReasonNodesNotReady     = "NodesNotReady"
+	ReasonScaledToZero      = "ScaledToZero"
+	ReasonScaling           = "Scaling"
+	ReasonRollingOut        = "RollingOut"
+	ReasonNodesStarting     = "NodesStarting"
+	ReasonStable            = "Stable"
+	ReasonReconciled        = "Reconciled"
+	ReasonBlocked           = "Blocked"
+	ReasonRPCSecretNotFound = "RPCSecretNotFound"
+	ReasonRPCSecretInvalid  = "RPCSecretInvalid"
+	ReasonImageNotSet       = "ImageNotSet"
+)
+
+// Problem is why the operator cannot bring a network to its spec. Its
+// message names the field at fault and the fix.
+type Problem struct {
+	Reason  string
+	Message string
+}
+
+// Observed is what the controller saw of a network in one reconcile.
+type Observed struct {
+	Network *v1alpha1.BitcoinNetwork
+	// Pods are the network's node pods (selected by its labels).
+	Pods []corev1.Pod
+	// DesiredConfigHash is the pod template's config hash the operator
+	// applied; empty when it could not render one (see Problem).
+	DesiredConfigHash string
+	// Problem, when set, makes the network Degraded.
+	Problem *Problem
+	// ClusterDomain is the cluster's DNS domain, for node DNS names.
+	ClusterDomain string
+}
+
+// Compute returns the network's new status. Conditions keep their last
+// transition time when their status does not change.
+func Compute(o Observed) v1alpha1.BitcoinNetworkStatus {
+	n := o.Network
+	nodes := nodeStatuses(o)
+	st := v1alpha1.BitcoinNetworkStatus{
+		ObservedGeneration: n.Generation,
+		CurrentNodes:       int32(len(nodes)),
+		Selector:           resources.Selector(n).String(),
+		RPCSecretName:      resources.RPCSecretName(n),
+		Conditions:         slices.Clone(n.Status.Conditions),
+		Nodes:              nodes,
+	}
+	for _, node := range nodes {
+		if node.Ready {
+			st.ReadyNodes++
+		}
+	}
+	outdated := 0
+	if o.DesiredConfigHash != "" {
+		for _, p := range livePods(o.Pods) {
+			if p.Annotations[resources.AnnotationConfigHash] != o.DesiredConfigHash {
+				outdated++
+			}
+		}
+	}
+	set := func(condType string, status metav1.ConditionStatus, reason, msg string) {
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: condType, Status: status, Reason: reason, Message: msg, ObservedGeneration: n.Generation,
+		})
+	}
+
+	want := n.Spec.Nodes
+	if o.Problem != nil {
+		set(v1alpha1.ConditionDegraded, metav1.ConditionTrue, o.Problem.Reason, o.Problem.Message)
+	} else {
+		set(v1alpha1.ConditionDegraded, metav1.ConditionFalse, ReasonReconciled, "The operator applied the network's spec.")
+	}
+
+	switch {
+	case st.CurrentNodes != want:
+		set(v1alpha1.ConditionProgressing, metav1.ConditionTrue, ReasonScaling,
+			fmt.Sprintf("Scaling from %d to %d nodes.", st.CurrentNodes, want))
+	case outdated > 0:
+		set(v1alpha1.ConditionProgressing, metav1.ConditionTrue, ReasonRollingOut,
+			fmt.Sprintf("%d of %d nodes run an outdated configuration and are being replaced.", outdated, want))
+	case st.ReadyNodes < want:
+		set(v1alpha1.ConditionProgressing, metav1.ConditionTrue, ReasonNodesStarting,
+			fmt.Sprintf("%d of %d nodes are ready.", st.ReadyNodes, want))
+	default:
+		set(v1alpha1.ConditionProgressing, metav1.ConditionFalse, ReasonStable, "No change in progress.")
+	}
+	if o.Problem != nil {
+		// A stuck network is still Progressing (towards a spec it cannot
+		// reach) but Degraded explains why it does not get there.
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: v1alpha1.ConditionProgressing, Status: metav1.ConditionFalse, Reason: ReasonBlocked,
+			Message: "Blocked: " + o.Problem.Message, ObservedGeneration: n.Generation,
+		})
+	}
+
+	switch {
+	case o.Problem != nil:
+		set(v1alpha1.ConditionReady, metav1.ConditionFalse, o.Problem.Reason, o.Problem.Message)
+	case want == 0 && st.CurrentNodes == 0:
+		set(v1alpha1.ConditionReady, metav1.ConditionTrue, ReasonScaledToZero,
+			"spec.nodes is 0: no node runs; configuration, credentials and volumes are kept.")
+	case st.ReadyNodes == want && st.CurrentNodes == want && outdated == 0:
+		set(v1alpha1.ConditionReady, metav1.ConditionTrue, ReasonAllNodesReady,
+			fmt.Sprintf("All %d nodes are ready.", want))
+	default:
+		set(v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonNodesNotReady,
+			fmt.Sprintf("%d of %d nodes are ready.", st.ReadyNodes, want))
+	}
+	return st
+}
+
+// nodeStatuses lists the node pods that are not being deleted, by ordinal.
+func nodeStatuses(o Observed) []v1alpha1.NodeStatus {
+	n := o.Network
+	var nodes []v1alpha1.NodeStatus
+	for _, p := range livePods(o.Pods) {
+		ordinal, ok := Ordinal(resources.StatefulSetName(n), &p)
+		if !ok {
+			continue
+		}
+		nodes = append(nodes, v1alpha1.NodeStatus{
+			Name:     p.Name,
+			Ordinal:  ordinal,
+			Ready:    podReady(&p),
+			IP:       p.Status.PodIP,
+			NodeName: p.Spec.NodeName,
+			DNSName:  fmt.Sprintf("%s.%s.%s.svc.%s", p.Name, resources.ServiceName(n), n.Namespace, o.ClusterDomain),
+		})
+	}
+	slices.SortFunc(nodes, func(a, b v1alpha1.NodeStatus) int { return int(a.Ordinal - b.Ordinal) })
+	return nodes
+}
+
+func livePods(pods []corev1.Pod) []corev1.Pod {
+	var live []corev1.Pod
+	for _, p := range pods {
+		if p.DeletionTimestamp == nil {
+			live = append(live, p)
+		}
+	}
+	return live
+}
+
+// Ordinal returns a StatefulSet pod's ordinal: from the pod-index label the
+// StatefulSet controller sets, or else from the name "<statefulset>-<n>".
+func Ordinal(statefulSet string, p *corev1.Pod) (int32, bool) {
+	suffix, ok := strings.CutPrefix(p.Name, statefulSet+"-")
+	if !ok {
+		return 0, false
+	}
+	if idx, has := p.Labels["apps.kubernetes.io/pod-index"]; has {
+		suffix = idx
+	}
+	i, err := strconv.ParseInt(suffix, 10, 32)
+	if err != nil || i < 0 {
+		return 0, false
+	}
+	return int32(i), true
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
