@@ -24,15 +24,11 @@ import (
 	"os"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -40,7 +36,6 @@ import (
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers"
-	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
 )
 
 // RBAC for the secure metrics endpoint: it authenticates and authorizes
@@ -51,7 +46,7 @@ import (
 func main() {
 	var (
 		metricsAddr, probeAddr, leaderElectionNamespace, clusterDomain string
-		leaderElect, secureMetrics, enableHTTP2                      bool
+		leaderElect, secureMetrics, enableHTTP2                        bool
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address the metrics endpoint binds to, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probe endpoint binds to.")
@@ -78,7 +73,7 @@ func main() {
 
 type config struct {
 	metricsAddr, probeAddr, leaderElectionNamespace, clusterDomain string
-	leaderElect, secureMetrics, enableHTTP2                      bool
+	leaderElect, secureMetrics, enableHTTP2                        bool
 }
 
 func run(cfg config) error {
@@ -108,7 +103,7 @@ func run(cfg config) error {
 		// The operator does nothing after losing its lease: exit fast so a
 		// new leader takes over sooner.
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         cacheOptions(namespaces),
+		Cache:                         controllers.CacheOptions(namespaces),
 	})
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)
@@ -160,22 +155,4 @@ func namespaceList(namespaces map[string]cache.Config) string {
 		names = append(names, ns)
 	}
 	return strings.Join(names, ",")
-}
-
-// cacheOptions keep the operator's memory proportional to its own objects:
-// pods, StatefulSets, Services and ConfigMaps are cached only when the
-// operator manages them, and Secrets it does not manage are cached without
-// their data (it reads a user's Secret directly when it needs it).
-func cacheOptions(namespaces map[string]cache.Config) cache.Options {
-	managed := labels.SelectorFromSet(labels.Set{resources.LabelManagedBy: resources.ManagedByValue})
-	return cache.Options{
-		DefaultNamespaces: namespaces,
-		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Pod{}:         {Label: managed},
-			&appsv1.StatefulSet{}: {Label: managed},
-			&corev1.Service{}:     {Label: managed},
-			&corev1.ConfigMap{}:   {Label: managed},
-			&corev1.Secret{}:      {Transform: controllers.StripForeignSecretData},
-		},
-	}
 }

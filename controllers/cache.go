@@ -17,10 +17,33 @@ limitations under the License.
 package controllers
 
 import (
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
 )
+
+// CacheOptions keep the operator's memory proportional to its own objects:
+// pods, StatefulSets, Services and ConfigMaps are cached only when the
+// operator manages them, and Secrets it does not manage are cached without
+// their data (it reads a user's Secret directly when it needs it). An empty
+// namespaces map watches all namespaces.
+func CacheOptions(namespaces map[string]cache.Config) cache.Options {
+	managed := labels.SelectorFromSet(labels.Set{resources.LabelManagedBy: resources.ManagedByValue})
+	return cache.Options{
+		DefaultNamespaces: namespaces,
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Pod{}:         {Label: managed},
+			&appsv1.StatefulSet{}: {Label: managed},
+			&corev1.Service{}:     {Label: managed},
+			&corev1.ConfigMap{}:   {Label: managed},
+			&corev1.Secret{}:      {Transform: StripForeignSecretData},
+		},
+	}
+}
 
 // StripForeignSecretData is a cache transform for Secrets: it keeps the data
 // of the Secrets the operator manages and drops it from every other Secret,

@@ -1,0 +1,223 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
+)
+
+// These tests send objects to a real kube-apiserver with the generated CRD,
+// so they prove the OpenAPI schema, defaults and CEL rules users meet.
+
+var k8s client.Client
+
+func TestMain(m *testing.M) {
+	env, err := envtest.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	k8s, err = client.New(env.Config, client.Options{Scheme: scheme.Scheme})
+	code := 1
+	if err == nil {
+		code = m.Run()
+	} else {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	if err := env.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stopping envtest:", err)
+	}
+	os.Exit(code)
+}
+
+func network(name string, mutate func(*v1alpha1.BitcoinNetwork)) *v1alpha1.BitcoinNetwork {
+	n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"}}
+	n.Spec.Nodes = 3
+	if mutate != nil {
+		mutate(n)
+	}
+	return n
+}
+
+func TestEmptySpecGetsDefaults(t *testing.T) {
+	ctx := context.Background()
+	// An object with no spec at all, as "kubectl apply" of a bare manifest sends it.
+	n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: "defaults", Namespace: "default"}}
+	raw := map[string]any{"apiVersion": "bitcoin.network-operator.dev/v1alpha1", "kind": "BitcoinNetwork",
+		"metadata": map[string]any{"name": "defaults", "namespace": "default"}}
+	u := toUnstructured(raw)
+	if err := k8s.Create(ctx, u); err != nil {
+		t.Fatalf("creating a network without spec: %v", err)
+	}
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(n), n); err != nil {
+		t.Fatal(err)
+	}
+	s := n.Spec
+	if s.Nodes != 3 || s.Chain != v1alpha1.ChainRegtest || s.Implementation != v1alpha1.ImplementationBitcoind || s.Topology != v1alpha1.TopologyMesh {
+		t.Errorf("defaults = nodes %d chain %q implementation %q topology %q, want 3 regtest bitcoind mesh",
+			s.Nodes, s.Chain, s.Implementation, s.Topology)
+	}
+	if !s.Resources.Requests.Cpu().Equal(resource.MustParse("100m")) || !s.Resources.Requests.Memory().Equal(resource.MustParse("256Mi")) {
+		t.Errorf("default requests = %v, want cpu 100m memory 256Mi", s.Resources.Requests)
+	}
+}
+
+func TestZeroNodesIsKeptNotDefaulted(t *testing.T) {
+	ctx := context.Background()
+	n := network("zero", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = 0 })
+	if err := k8s.Create(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(n), n); err != nil {
+		t.Fatal(err)
+	}
+	if n.Spec.Nodes != 0 {
+		t.Fatalf("spec.nodes = %d after creating with 0, want 0", n.Spec.Nodes)
+	}
+}
+
+func TestValidNetworksAreAccepted(t *testing.T) {
+	ctx := context.Background()
+	for i, mutate := range []func(*v1alpha1.BitcoinNetwork){
+		func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Chain, n.Spec.Implementation = v1alpha1.ChainSignet, v1alpha1.ImplementationBtcd
+		},
+		func(n *v1alpha1.BitcoinNetwork) { n.Spec.Chain = v1alpha1.ChainTestnet4 },
+		func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Chain, n.Spec.Implementation = v1alpha1.ChainTestnet3, v1alpha1.ImplementationBtcd
+			n.Spec.Topology = v1alpha1.TopologyRing
+		},
+		func(n *v1alpha1.BitcoinNetwork) {
+			n.Name = strings.Repeat("a", 52)
+			n.Spec.Nodes = 100
+			n.Spec.RPCSecretName = "my-rpc.credentials"
+			n.Spec.Config = map[string]v1alpha1.ConfigValue{"txindex": "1", "fallbackfee": "0.0002", "rpcthreads": "8"}
+			n.Spec.Storage = &v1alpha1.StorageSpec{Size: resource.MustParse("1Gi"), StorageClassName: ptr.To("fast")}
+		},
+	} {
+		n := network(fmt.Sprintf("valid-%d", i), mutate)
+		if err := k8s.Create(ctx, n); err != nil {
+			t.Errorf("case %d: valid network rejected: %v", i, err)
+		}
+	}
+}
+
+func TestInvalidNetworksAreRejectedWithAClearMessage(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		mutate  func(*v1alpha1.BitcoinNetwork)
+		message string
+	}{
+		{"too many nodes", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = 101 }, "spec.nodes"},
+		{"negative nodes", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = -1 }, "spec.nodes"},
+		{"mainnet", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Chain = "main" }, "spec.chain"},
+		{"unknown implementation", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Implementation = "libbitcoin" }, "spec.implementation"},
+		{"unknown topology", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Topology = "star" }, "spec.topology"},
+		{"name too long", func(n *v1alpha1.BitcoinNetwork) { n.Name = strings.Repeat("a", 53) }, "at most 52 characters"},
+		{"name not a DNS label", func(n *v1alpha1.BitcoinNetwork) { n.Name = "1net" }, "must start with a letter"},
+		{"owned config key", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Config = map[string]v1alpha1.ConfigValue{"rpcpassword": "x", "txindex": "1", "port": "1"}
+		}, "spec.config.rpcpassword is owned by the operator"},
+		{"owned config key port", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Config = map[string]v1alpha1.ConfigValue{"port": "1"} }, "spec.config.port is owned by the operator"},
+		{"config key with dash", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Config = map[string]v1alpha1.ConfigValue{"no-dash": "1"} }, "spec.config keys must be option names"},
+		{"config section injection", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Config = map[string]v1alpha1.ConfigValue{"[main]": "1"} }, "spec.config keys must be option names"},
+		{"multi-line config value", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Config = map[string]v1alpha1.ConfigValue{"txindex": "1\nrpcallowip=0.0.0.0/0"}
+		}, "spec.config values must be a single line"},
+		{"too long config value", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Config = map[string]v1alpha1.ConfigValue{"uacomment": v1alpha1.ConfigValue(strings.Repeat("x", 1025))}
+		}, "spec.config.uacomment"},
+		{"bad secret name", func(n *v1alpha1.BitcoinNetwork) { n.Spec.RPCSecretName = "Not_A_Name" }, "spec.rpcSecretName"},
+		{"bad retention policy", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Storage = &v1alpha1.StorageSpec{Size: resource.MustParse("1Gi"), WhenDeleted: "Keep"}
+		}, "spec.storage.whenDeleted"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := network(fmt.Sprintf("invalid-%d", i), tt.mutate)
+			err := k8s.Create(ctx, n)
+			if err == nil {
+				t.Fatalf("created, want rejection mentioning %q", tt.message)
+			}
+			if !strings.Contains(err.Error(), tt.message) {
+				t.Fatalf("error %q does not mention %q", err, tt.message)
+			}
+		})
+	}
+}
+
+func TestImmutableFieldsCannotChange(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		initial func(*v1alpha1.BitcoinNetwork)
+		change  func(*v1alpha1.BitcoinNetwork)
+		message string
+	}{
+		{"chain", nil, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Chain = v1alpha1.ChainSignet }, "spec.chain is immutable"},
+		{"implementation", nil, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Implementation = v1alpha1.ImplementationBtcd }, "spec.implementation is immutable"},
+		{"storage added", nil, func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Storage = &v1alpha1.StorageSpec{Size: resource.MustParse("1Gi")}
+		}, "spec.storage cannot be added or removed"},
+		{"storage removed", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Storage = &v1alpha1.StorageSpec{Size: resource.MustParse("1Gi")}
+		}, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Storage = nil }, "spec.storage cannot be added or removed"},
+		{"storage size", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Storage = &v1alpha1.StorageSpec{Size: resource.MustParse("1Gi")}
+		}, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Storage.Size = resource.MustParse("2Gi") }, "spec.storage.size is immutable"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := network(fmt.Sprintf("immutable-%d", i), tt.initial)
+			if err := k8s.Create(ctx, n); err != nil {
+				t.Fatal(err)
+			}
+			tt.change(n)
+			err := k8s.Update(ctx, n)
+			if err == nil || !strings.Contains(err.Error(), tt.message) {
+				t.Fatalf("update error = %v, want one mentioning %q", err, tt.message)
+			}
+		})
+	}
+	// Mutable fields stay mutable.
+	n := network("mutable", func(n *v1alpha1.BitcoinNetwork) {
+		n.Spec.Storage = &v1alpha1.StorageSpec{Size: resource.MustParse("1Gi")}
+	})
+	if err := k8s.Create(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	n.Spec.Nodes, n.Spec.Topology, n.Spec.Storage.WhenScaled = 5, v1alpha1.TopologyRing, "Delete"
+	n.Spec.Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}
+	if err := k8s.Update(ctx, n); err != nil {
+		t.Fatalf("updating mutable fields: %v", err)
+	}
+}
