@@ -1,0 +1,493 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/rpcauth"
+)
+
+func createNetwork(t *testing.T, ns, name string, mutate func(*v1alpha1.BitcoinNetwork)) *v1alpha1.BitcoinNetwork {
+	t.Helper()
+	n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+	n.Spec.Nodes = 3
+	if mutate != nil {
+		mutate(n)
+	}
+	if err := k8s.Create(context.Background(), n); err != nil {
+		t.Fatalf("creating network: %v", err)
+	}
+	return n
+}
+
+func get[T client.Object](t *testing.T, ns, name string, obj T) T {
+	t.Helper()
+	eventually(t, fmt.Sprintf("getting %T %s", obj, name), func() error {
+		return k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, obj)
+	})
+	return obj
+}
+
+// updateNetwork changes a network's spec, retrying on conflicts with the
+// operator's status writes.
+func updateNetwork(t *testing.T, n *v1alpha1.BitcoinNetwork, change func(*v1alpha1.BitcoinNetwork)) {
+	t.Helper()
+	eventually(t, "updating network", func() error {
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(n), n); err != nil {
+			return err
+		}
+		change(n)
+		return k8s.Update(context.Background(), n)
+	})
+}
+
+// waitForStatus waits until the network's status satisfies check.
+func waitForStatus(t *testing.T, n *v1alpha1.BitcoinNetwork, what string, check func(*v1alpha1.BitcoinNetwork) error) *v1alpha1.BitcoinNetwork {
+	t.Helper()
+	cur := &v1alpha1.BitcoinNetwork{}
+	eventually(t, what, func() error {
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(n), cur); err != nil {
+			return err
+		}
+		return check(cur)
+	})
+	return cur
+}
+
+func conditionIs(condType string, status metav1.ConditionStatus, reason string) func(*v1alpha1.BitcoinNetwork) error {
+	return func(n *v1alpha1.BitcoinNetwork) error {
+		c := meta.FindStatusCondition(n.Status.Conditions, condType)
+		if c == nil || c.Status != status || c.Reason != reason || c.ObservedGeneration != n.Generation {
+			return fmt.Errorf("condition %s = %+v, want status %s reason %s at generation %d", condType, c, status, reason, n.Generation)
+		}
+		return nil
+	}
+}
+
+// waitForEvent waits for an event about the network with the given reason.
+func waitForEvent(t *testing.T, n *v1alpha1.BitcoinNetwork, eventType, reason string) eventsv1.Event {
+	t.Helper()
+	var found eventsv1.Event
+	eventually(t, "event "+reason, func() error {
+		list := &eventsv1.EventList{}
+		if err := k8s.List(context.Background(), list, client.InNamespace(n.Namespace)); err != nil {
+			return err
+		}
+		for _, e := range list.Items {
+			if e.Regarding.Name == n.Name && e.Regarding.Kind == "BitcoinNetwork" && e.Reason == reason && e.Type == eventType {
+				found = e
+				return nil
+			}
+		}
+		return fmt.Errorf("no %s event with reason %s among %d events", eventType, reason, len(list.Items))
+	})
+	return found
+}
+
+func assertControlledBy(t *testing.T, obj client.Object, n *v1alpha1.BitcoinNetwork) {
+	t.Helper()
+	ref := metav1.GetControllerOf(obj)
+	if ref == nil || ref.UID != n.UID || ref.Kind != "BitcoinNetwork" || !ptr.Deref(ref.BlockOwnerDeletion, false) {
+		t.Errorf("%T %s: controller reference %+v, want BitcoinNetwork %s (uid %s) blocking owner deletion", obj, obj.GetName(), ref, n.Name, n.UID)
+	}
+}
+
+func envNamed(c corev1.Container, name string) *corev1.EnvVar {
+	for i := range c.Env {
+		if c.Env[i].Name == name {
+			return &c.Env[i]
+		}
+	}
+	return nil
+}
+
+func TestCreateAppliesEveryObjectOwnedByTheNetwork(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t)
+	n := createNetwork(t, ns, "alpha", nil)
+
+	sts := get(t, ns, "alpha", &appsv1.StatefulSet{})
+	svc := get(t, ns, "alpha", &corev1.Service{})
+	cm := get(t, ns, "alpha-config", &corev1.ConfigMap{})
+	secret := get(t, ns, "alpha-rpc", &corev1.Secret{})
+	for _, obj := range []client.Object{sts, svc, cm, secret} {
+		assertControlledBy(t, obj, n)
+	}
+
+	if got := ptr.Deref(sts.Spec.Replicas, -1); got != 3 {
+		t.Errorf("replicas = %d, want 3", got)
+	}
+	if sts.Spec.ServiceName != "alpha" || sts.Spec.PodManagementPolicy != appsv1.ParallelPodManagement {
+		t.Errorf("serviceName %q, podManagementPolicy %q; want alpha, Parallel", sts.Spec.ServiceName, sts.Spec.PodManagementPolicy)
+	}
+	if sts.Spec.Template.Annotations[resources.AnnotationConfigHash] == "" {
+		t.Error("pod template has no config hash annotation")
+	}
+	c := sts.Spec.Template.Spec.Containers[0]
+	if c.Image != testBitcoindImage || c.Command[0] != "bitcoind" {
+		t.Errorf("container image %q command %v, want %q bitcoind", c.Image, c.Command, testBitcoindImage)
+	}
+	if !slices.Contains(c.Args, "-rpcauth=$(BITCOIN_RPCAUTH)") {
+		t.Errorf("args %v do not take rpcauth from the environment", c.Args)
+	}
+	env := envNamed(c, "BITCOIN_RPCAUTH")
+	if env == nil || env.ValueFrom == nil || env.ValueFrom.SecretKeyRef == nil || env.ValueFrom.SecretKeyRef.Name != "alpha-rpc" || env.ValueFrom.SecretKeyRef.Key != "rpcauth" {
+		t.Errorf("BITCOIN_RPCAUTH = %+v, want a reference to Secret alpha-rpc key rpcauth", env)
+	}
+	if !*c.SecurityContext.ReadOnlyRootFilesystem || !*sts.Spec.Template.Spec.SecurityContext.RunAsNonRoot {
+		t.Error("node container is not read-only and non-root")
+	}
+
+	if svc.Spec.ClusterIP != corev1.ClusterIPNone || !svc.Spec.PublishNotReadyAddresses {
+		t.Errorf("service clusterIP %q publishNotReadyAddresses %v, want headless and publishing not-ready nodes", svc.Spec.ClusterIP, svc.Spec.PublishNotReadyAddresses)
+	}
+	ports := map[string]int32{}
+	for _, p := range svc.Spec.Ports {
+		ports[p.Name] = p.Port
+	}
+	if ports["p2p"] != 18444 || ports["rpc"] != 18443 {
+		t.Errorf("service ports %v, want p2p 18444 and rpc 18443", ports)
+	}
+
+	user, password := string(secret.Data["rpcuser"]), string(secret.Data["rpcpassword"])
+	if user != "bitcoin" || len(password) < 43 {
+		t.Errorf("generated credentials: user %q, password of %d characters; want bitcoin and a 32-byte random password", user, len(password))
+	}
+	if !rpcauth.Matches(string(secret.Data["rpcauth"]), user, password) {
+		t.Errorf("generated rpcauth %q does not accept the generated password", secret.Data["rpcauth"])
+	}
+	conf := cm.Data["node.conf"]
+	for _, want := range []string{"regtest=1\n", "[regtest]\n", "rpcport=18443\n", "port=18444\n"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("node.conf lacks %q:\n%s", want, conf)
+		}
+	}
+	if strings.Contains(conf, password) || strings.Contains(conf, "rpcauth") {
+		t.Errorf("node.conf contains credentials:\n%s", conf)
+	}
+
+	got := waitForStatus(t, n, "status with conditions", conditionIs(v1alpha1.ConditionReady, metav1.ConditionFalse, "NodesNotReady"))
+	if got.Status.RPCSecretName != "alpha-rpc" || got.Status.ObservedGeneration != got.Generation || got.Status.Selector == "" {
+		t.Errorf("status rpcSecretName %q observedGeneration %d selector %q", got.Status.RPCSecretName, got.Status.ObservedGeneration, got.Status.Selector)
+	}
+	for _, cond := range []string{v1alpha1.ConditionReady, v1alpha1.ConditionProgressing, v1alpha1.ConditionDegraded} {
+		if c := meta.FindStatusCondition(got.Status.Conditions, cond); c == nil || c.Message == "" || c.ObservedGeneration != got.Generation {
+			t.Errorf("condition %s = %+v, want one with a message at the current generation", cond, c)
+		}
+	}
+	waitForEvent(t, n, corev1.EventTypeNormal, "Created")
+}
+
+func TestBtcdNetworkTakesCredentialsFromTheSecret(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t)
+	createNetwork(t, ns, "gobtc", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Implementation = v1alpha1.ImplementationBtcd })
+	sts := get(t, ns, "gobtc", &appsv1.StatefulSet{})
+	c := sts.Spec.Template.Spec.Containers[0]
+	if c.Image != testBtcdImage || c.Command[0] != "btcd" {
+		t.Errorf("container image %q command %v, want %q btcd", c.Image, c.Command, testBtcdImage)
+	}
+	for name, key := range map[string]string{"BTCD_RPCUSER": "rpcuser", "BTCD_RPCPASS": "rpcpassword"} {
+		env := envNamed(c, name)
+		if env == nil || env.Value != "" || env.ValueFrom == nil || env.ValueFrom.SecretKeyRef.Name != "gobtc-rpc" || env.ValueFrom.SecretKeyRef.Key != key {
+			t.Errorf("%s = %+v, want a reference to Secret gobtc-rpc key %s", name, env, key)
+		}
+	}
+	cm := get(t, ns, "gobtc-config", &corev1.ConfigMap{})
+	for _, want := range []string{"[Application Options]\n", "regtest=1\n", "rpclisten=:18334\n", "listen=:18444\n"} {
+		if !strings.Contains(cm.Data["node.conf"], want) {
+			t.Errorf("btcd config lacks %q:\n%s", want, cm.Data["node.conf"])
+		}
+	}
+}
+
+func TestScalingChangesTheStatefulSetReplicas(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t)
+	n := createNetwork(t, ns, "scaler", nil)
+	replicasAre := func(want int32) {
+		t.Helper()
+		eventually(t, fmt.Sprintf("replicas %d", want), func() error {
+			sts := &appsv1.StatefulSet{}
+			if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "scaler"}, sts); err != nil {
+				return err
+			}
+			if got := ptr.Deref(sts.Spec.Replicas, -1); got != want {
+				return fmt.Errorf("replicas = %d", got)
+			}
+			return nil
+		})
+	}
+	replicasAre(3)
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = 5 })
+	replicasAre(5)
+	waitForEvent(t, n, corev1.EventTypeNormal, "Scaled")
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = 2 })
+	replicasAre(2)
+
+	// kubectl scale and autoscalers go through the scale subresource.
+	scale := &autoscalingv1.Scale{}
+	if err := k8s.SubResource("scale").Get(context.Background(), n, scale); err != nil {
+		t.Fatalf("reading the scale subresource: %v", err)
+	}
+	if scale.Spec.Replicas != 2 {
+		t.Errorf("scale subresource replicas = %d, want 2", scale.Spec.Replicas)
+	}
+	scale.Spec.Replicas = 4
+	if err := k8s.SubResource("scale").Update(context.Background(), n, client.WithSubResourceBody(scale)); err != nil {
+		t.Fatalf("scaling through the scale subresource: %v", err)
+	}
+	replicasAre(4)
+
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = 0 })
+	replicasAre(0)
+	waitForStatus(t, n, "scaled to zero", conditionIs(v1alpha1.ConditionReady, metav1.ConditionTrue, "ScaledToZero"))
+	get(t, ns, "scaler-config", &corev1.ConfigMap{})
+	get(t, ns, "scaler-rpc", &corev1.Secret{})
+}
+
+// createNodePod creates a pod as the StatefulSet controller would, and sets
+// its status as a kubelet would.
+func createNodePod(t *testing.T, n *v1alpha1.BitcoinNetwork, ordinal int32, ip string, ready bool, configHash string) {
+	t.Helper()
+	ctx := context.Background()
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: resources.PodName(n, ordinal), Namespace: n.Namespace, Labels: resources.Labels(n),
+			Annotations: map[string]string{resources.AnnotationConfigHash: configHash},
+		},
+		Spec: corev1.PodSpec{NodeName: "worker-1", Containers: []corev1.Container{{Name: "bitcoind", Image: testBitcoindImage}}},
+	}
+	pod.Labels["apps.kubernetes.io/pod-index"] = fmt.Sprint(ordinal)
+	if err := k8s.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	setPodReady(t, pod, ip, ready)
+}
+
+func setPodReady(t *testing.T, pod *corev1.Pod, ip string, ready bool) {
+	t.Helper()
+	status := corev1.ConditionFalse
+	if ready {
+		status = corev1.ConditionTrue
+	}
+	eventually(t, "setting pod status", func() error {
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(pod), pod); err != nil {
+			return err
+		}
+		pod.Status.Phase = corev1.PodRunning
+		pod.Status.PodIP = ip
+		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: status, LastTransitionTime: metav1.Now()}}
+		return k8s.Status().Update(context.Background(), pod)
+	})
+}
+
+func TestReadyPodsShowUpInStatus(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t)
+	n := createNetwork(t, ns, "beta", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = 2 })
+	sts := get(t, ns, "beta", &appsv1.StatefulSet{})
+	hash := sts.Spec.Template.Annotations[resources.AnnotationConfigHash]
+	createNodePod(t, n, 0, "127.0.10.1", true, hash)
+	createNodePod(t, n, 1, "127.0.10.2", false, hash)
+
+	want := []v1alpha1.NodeStatus{
+		{Name: "beta-0", Ordinal: 0, Ready: true, IP: "127.0.10.1", NodeName: "worker-1", DNSName: "beta-0.beta." + ns + ".svc.cluster.local"},
+		{Name: "beta-1", Ordinal: 1, Ready: false, IP: "127.0.10.2", NodeName: "worker-1", DNSName: "beta-1.beta." + ns + ".svc.cluster.local"},
+	}
+	waitForStatus(t, n, "one ready node of two", func(n *v1alpha1.BitcoinNetwork) error {
+		if !slices.Equal(n.Status.Nodes, want) {
+			return fmt.Errorf("status.nodes = %+v\nwant %+v", n.Status.Nodes, want)
+		}
+		if n.Status.CurrentNodes != 2 || n.Status.ReadyNodes != 1 {
+			return fmt.Errorf("currentNodes %d readyNodes %d, want 2 and 1", n.Status.CurrentNodes, n.Status.ReadyNodes)
+		}
+		return conditionIs(v1alpha1.ConditionReady, metav1.ConditionFalse, "NodesNotReady")(n)
+	})
+
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "beta-1"}}
+	setPodReady(t, pod, "127.0.10.2", true)
+	waitForStatus(t, n, "all nodes ready", conditionIs(v1alpha1.ConditionReady, metav1.ConditionTrue, "AllNodesReady"))
+	waitForStatus(t, n, "nothing in progress", conditionIs(v1alpha1.ConditionProgressing, metav1.ConditionFalse, "Stable"))
+	waitForEvent(t, n, corev1.EventTypeNormal, "NetworkReady")
+
+	// A pod running an outdated configuration keeps the network from Ready.
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Config = map[string]v1alpha1.ConfigValue{"txindex": "1"} })
+	waitForStatus(t, n, "rolling out", conditionIs(v1alpha1.ConditionProgressing, metav1.ConditionTrue, "RollingOut"))
+}
+
+func TestConfigChangeChangesThePodTemplateHash(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t)
+	n := createNetwork(t, ns, "gamma", nil)
+	before := get(t, ns, "gamma", &appsv1.StatefulSet{}).Spec.Template.Annotations[resources.AnnotationConfigHash]
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) {
+		n.Spec.Config = map[string]v1alpha1.ConfigValue{"txindex": "1", "fallbackfee": "0.0002"}
+	})
+	eventually(t, "config hash changes", func() error {
+		sts := &appsv1.StatefulSet{}
+		if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "gamma"}, sts); err != nil {
+			return err
+		}
+		if sts.Spec.Template.Annotations[resources.AnnotationConfigHash] == before {
+			return fmt.Errorf("hash still %s", before)
+		}
+		return nil
+	})
+	cm := get(t, ns, "gamma-config", &corev1.ConfigMap{})
+	if !strings.Contains(cm.Data["node.conf"], "txindex=1\n") || !strings.Contains(cm.Data["node.conf"], "fallbackfee=0.0002\n") {
+		t.Errorf("node.conf lacks the new options:\n%s", cm.Data["node.conf"])
+	}
+}
+
+func TestMissingUserSecretDegradesTheNetworkUntilItAppears(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := newNamespace(t)
+	n := createNetwork(t, ns, "delta", func(n *v1alpha1.BitcoinNetwork) { n.Spec.RPCSecretName = "delta-credentials" })
+
+	got := waitForStatus(t, n, "degraded", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionTrue, "RPCSecretNotFound"))
+	msg := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionDegraded).Message
+	if !strings.Contains(msg, "spec.rpcSecretName") || !strings.Contains(msg, "delta-credentials") {
+		t.Errorf("Degraded message %q does not name the field and the Secret", msg)
+	}
+	ev := waitForEvent(t, n, corev1.EventTypeWarning, "RPCSecretNotFound")
+	if !strings.Contains(ev.Note, "delta-credentials") {
+		t.Errorf("event note %q does not name the Secret", ev.Note)
+	}
+	if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: "delta"}, &appsv1.StatefulSet{}); err == nil {
+		t.Error("a StatefulSet was created although its credentials are missing")
+	}
+
+	// A Secret without the password is named as such.
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "delta-credentials"},
+		Data:       map[string][]byte{"rpcuser": []byte("alice")},
+	}
+	if err := k8s.Create(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	got = waitForStatus(t, n, "secret invalid", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionTrue, "RPCSecretInvalid"))
+	if msg := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionDegraded).Message; !strings.Contains(msg, "rpcpassword") {
+		t.Errorf("Degraded message %q does not name the missing key", msg)
+	}
+
+	secret.Data["rpcpassword"] = []byte("correct horse battery staple")
+	if err := k8s.Update(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	waitForStatus(t, n, "recovered", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionFalse, "Reconciled"))
+	waitForEvent(t, n, corev1.EventTypeNormal, "Recovered")
+	sts := get(t, ns, "delta", &appsv1.StatefulSet{})
+	env := envNamed(sts.Spec.Template.Spec.Containers[0], "BITCOIN_RPCAUTH")
+	if env == nil || env.ValueFrom.SecretKeyRef.Name != "delta-rpcauth" {
+		t.Fatalf("BITCOIN_RPCAUTH = %+v, want a reference to the derived Secret delta-rpcauth", env)
+	}
+	derived := get(t, ns, "delta-rpcauth", &corev1.Secret{})
+	assertControlledBy(t, derived, n)
+	if !rpcauth.Matches(string(derived.Data["rpcauth"]), "alice", "correct horse battery staple") {
+		t.Errorf("derived rpcauth %q does not accept the user's password", derived.Data["rpcauth"])
+	}
+
+	// A new password rolls the nodes.
+	hash := sts.Spec.Template.Annotations[resources.AnnotationConfigHash]
+	secret.Data["rpcpassword"] = []byte("another password")
+	if err := k8s.Update(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "password change rolls the nodes", func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(sts), sts); err != nil {
+			return err
+		}
+		if sts.Spec.Template.Annotations[resources.AnnotationConfigHash] == hash {
+			return fmt.Errorf("config hash unchanged")
+		}
+		return nil
+	})
+}
+
+func TestHandEditsAreReverted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := newNamespace(t)
+	createNetwork(t, ns, "epsilon", nil)
+	sts := get(t, ns, "epsilon", &appsv1.StatefulSet{})
+	eventually(t, "editing the StatefulSet", func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(sts), sts); err != nil {
+			return err
+		}
+		sts.Spec.Replicas = ptr.To[int32](7)
+		sts.Spec.Template.Spec.Containers[0].Image = "evil/image"
+		return k8s.Update(ctx, sts)
+	})
+	svc := get(t, ns, "epsilon", &corev1.Service{})
+	eventually(t, "editing the Service", func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(svc), svc); err != nil {
+			return err
+		}
+		svc.Spec.PublishNotReadyAddresses = false
+		return k8s.Update(ctx, svc)
+	})
+	eventually(t, "edits reverted", func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(sts), sts); err != nil {
+			return err
+		}
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(svc), svc); err != nil {
+			return err
+		}
+		if *sts.Spec.Replicas != 3 || sts.Spec.Template.Spec.Containers[0].Image != testBitcoindImage || !svc.Spec.PublishNotReadyAddresses {
+			return fmt.Errorf("replicas %d image %s publishNotReadyAddresses %v", *sts.Spec.Replicas,
+				sts.Spec.Template.Spec.Containers[0].Image, svc.Spec.PublishNotReadyAddresses)
+		}
+		return nil
+	})
+}
+
+func TestGeneratedSecretIsNeverRewritten(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t)
+	n := createNetwork(t, ns, "zeta", nil)
+	before := get(t, ns, "zeta-rpc", &corev1.Secret{})
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = 4 })
+	waitForStatus(t, n, "reconciled generation 2", func(n *v1alpha1.BitcoinNetwork) error {
+		if n.Status.ObservedGeneration != n.Generation {
+			return fmt.Errorf("observedGeneration %d, generation %d", n.Status.ObservedGeneration, n.Generation)
+		}
+		return nil
+	})
+	after := get(t, ns, "zeta-rpc", &corev1.Secret{})
+	if after.ResourceVersion != before.ResourceVersion || string(after.Data["rpcpassword"]) != string(before.Data["rpcpassword"]) {
+		t.Error("the generated Secret changed after a reconcile")
+	}
+}
