@@ -39,6 +39,7 @@ import (
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/rpcauth"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
 )
 
@@ -199,9 +200,17 @@ func (r *BitcoinNetworkReconciler) credentials(ctx context.Context, n *v1alpha1.
 	if err != nil {
 		field := "spec.rpcSecretName"
 		if n.Spec.RPCSecretName == "" {
-			field = "the generated Secret (delete it to have it generated again)"
+			field = "generated Secret (delete it to have it generated again)"
 		}
 		return resources.Credentials{}, &status.Problem{Reason: status.ReasonRPCSecretInvalid, Message: fmt.Sprintf("%s: %v", field, err)}, nil
+	}
+	if n.Spec.RPCSecretName == "" && n.Spec.Implementation == v1alpha1.ImplementationBitcoind &&
+		!rpcauth.Matches(string(secret.Data[resources.SecretKeyRPCAuth]), creds.User, creds.Password) {
+		// Someone edited the generated Secret: bitcoind would reject the
+		// password clients read from it.
+		return resources.Credentials{}, &status.Problem{Reason: status.ReasonRPCSecretInvalid, Message: fmt.Sprintf(
+			"Secret %s: its %q key does not match %q; delete the Secret to have the operator generate new credentials, or set spec.rpcSecretName",
+			secret.Name, resources.SecretKeyRPCAuth, resources.SecretKeyPassword)}, nil
 	}
 	if n.Spec.RPCSecretName != "" && n.Spec.Implementation == v1alpha1.ImplementationBitcoind {
 		if err := applyObject(ctx, r.Client, resources.DesiredRPCAuthSecret(n, creds)); err != nil {

@@ -491,3 +491,28 @@ func TestGeneratedSecretIsNeverRewritten(t *testing.T) {
 		t.Error("the generated Secret changed after a reconcile")
 	}
 }
+
+func TestEditedGeneratedSecretIsReportedAndRegeneratedWhenDeleted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := newNamespace(t)
+	n := createNetwork(t, ns, "eta", nil)
+	secret := get(t, ns, "eta-rpc", &corev1.Secret{})
+	oldPassword := string(secret.Data["rpcpassword"])
+	secret.Data["rpcpassword"] = []byte("hand-edited")
+	if err := k8s.Update(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	got := waitForStatus(t, n, "degraded by the edit", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionTrue, "RPCSecretInvalid"))
+	if msg := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionDegraded).Message; !strings.Contains(msg, "delete the Secret") {
+		t.Errorf("Degraded message %q does not say how to fix it", msg)
+	}
+	if err := k8s.Delete(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	waitForStatus(t, n, "recovered", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionFalse, "Reconciled"))
+	regenerated := get(t, ns, "eta-rpc", &corev1.Secret{})
+	if p := string(regenerated.Data["rpcpassword"]); p == oldPassword || p == "hand-edited" {
+		t.Error("the regenerated Secret reuses an old password")
+	}
+}

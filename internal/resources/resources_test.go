@@ -1,0 +1,256 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package resources
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/yaml"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/rpcauth"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// testNetwork is a network as the API server returns it: defaults applied.
+func testNetwork(impl v1alpha1.Implementation, chain v1alpha1.Chain) *v1alpha1.BitcoinNetwork {
+	return &v1alpha1.BitcoinNetwork{
+		ObjectMeta: metav1.ObjectMeta{Name: "net", Namespace: "btc", UID: "8c0d5f8e-4c5e-4b44-9a1b-0c8e2d1f7a10", Generation: 1},
+		Spec: v1alpha1.BitcoinNetworkSpec{
+			Nodes: 3, Chain: chain, Implementation: impl, Topology: v1alpha1.TopologyMesh,
+			Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+				corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("256Mi"),
+			}},
+		},
+	}
+}
+
+var allChains = []v1alpha1.Chain{v1alpha1.ChainRegtest, v1alpha1.ChainSignet, v1alpha1.ChainTestnet3, v1alpha1.ChainTestnet4}
+var allImplementations = []v1alpha1.Implementation{v1alpha1.ImplementationBitcoind, v1alpha1.ImplementationBtcd}
+
+// TestRenderedObjectsMatchGoldenFiles pins every rendered object for each
+// chain and implementation, with and without persistent storage. Run
+// "go test ./internal/resources -update" after an intended change and
+// review the diff.
+func TestRenderedObjectsMatchGoldenFiles(t *testing.T) {
+	type tc struct {
+		name string
+		n    *v1alpha1.BitcoinNetwork
+	}
+	var cases []tc
+	for _, impl := range allImplementations {
+		for _, chain := range allChains {
+			cases = append(cases, tc{fmt.Sprintf("%s-%s", impl, chain), testNetwork(impl, chain)})
+		}
+		withStorage := testNetwork(impl, v1alpha1.ChainSignet)
+		withStorage.Spec.Storage = &v1alpha1.StorageSpec{
+			Size: resource.MustParse("20Gi"), StorageClassName: ptr.To("fast-ssd"), WhenScaled: appsv1.DeletePersistentVolumeClaimRetentionPolicyType,
+		}
+		withStorage.Spec.RPCSecretName = "my-credentials"
+		withStorage.Spec.Config = map[string]v1alpha1.ConfigValue{"txindex": "1", "maxconnections": "40"}
+		withStorage.Spec.NodeSelector = map[string]string{"disk": "ssd"}
+		cases = append(cases, tc{fmt.Sprintf("%s-signet-storage", impl), withStorage})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var docs []string
+			for _, obj := range []any{
+				DesiredConfigMap(c.n),
+				DesiredService(c.n),
+				DesiredStatefulSet(c.n, NodeParams{Image: "example.org/node:1", CredentialsHash: "credentials-hash"}),
+			} {
+				b, err := yaml.Marshal(obj)
+				if err != nil {
+					t.Fatal(err)
+				}
+				docs = append(docs, string(b))
+			}
+			got := strings.Join(docs, "---\n")
+			path := filepath.Join("testdata", c.name+".golden.yaml")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("rendered objects differ from %s (run with -update and review the diff):\n%s", path, got)
+			}
+		})
+	}
+}
+
+// TestNodePodsPassRestrictedPodSecurity evaluates the pod template with the
+// upstream Pod Security Admission checks at the restricted level.
+func TestNodePodsPassRestrictedPodSecurity(t *testing.T) {
+	evaluator, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, impl := range allImplementations {
+		n := testNetwork(impl, v1alpha1.ChainRegtest)
+		n.Spec.Storage = &v1alpha1.StorageSpec{Size: resource.MustParse("1Gi")}
+		for _, storage := range []*v1alpha1.StorageSpec{nil, n.Spec.Storage} {
+			n.Spec.Storage = storage
+			tmpl := DesiredStatefulSet(n, NodeParams{Image: "example.org/node:1"}).Spec.Template
+			results := evaluator.EvaluatePod(api.LevelVersion{Level: api.LevelRestricted, Version: api.LatestVersion()}, &tmpl.ObjectMeta, &tmpl.Spec)
+			for _, r := range results {
+				if !r.Allowed {
+					t.Errorf("%s (storage %v): restricted check fails: %s: %s", impl, storage != nil, r.ForbiddenReason, r.ForbiddenDetail)
+				}
+			}
+		}
+	}
+}
+
+func TestPortsAreExplicitInConfigAndService(t *testing.T) {
+	for _, impl := range allImplementations {
+		for _, chain := range allChains {
+			n := testNetwork(impl, chain)
+			ports := PortsFor(impl, chain)
+			conf := NodeConfig(n)
+			wantRPC, wantP2P := fmt.Sprintf("rpcport=%d\n", ports.RPC), fmt.Sprintf("port=%d\n", ports.P2P)
+			if impl == v1alpha1.ImplementationBtcd {
+				wantRPC, wantP2P = fmt.Sprintf("rpclisten=:%d\n", ports.RPC), fmt.Sprintf("listen=:%d\n", ports.P2P)
+			}
+			if !strings.Contains(conf, wantRPC) || !strings.Contains(conf, wantP2P) {
+				t.Errorf("%s/%s: config lacks %q or %q:\n%s", impl, chain, wantRPC, wantP2P, conf)
+			}
+			svc := DesiredService(n)
+			if svc.Spec.Ports[0].Port != ports.P2P || svc.Spec.Ports[1].Port != ports.RPC {
+				t.Errorf("%s/%s: service ports %v, want p2p %d rpc %d", impl, chain, svc.Spec.Ports, ports.P2P, ports.RPC)
+			}
+		}
+	}
+}
+
+func TestBitcoindOptionsGoIntoTheChainSection(t *testing.T) {
+	// Bitcoin Core ignores port, bind, rpcport and rpcbind outside the
+	// chain's section on test chains.
+	for chain, section := range map[v1alpha1.Chain]string{
+		v1alpha1.ChainRegtest: "[regtest]", v1alpha1.ChainSignet: "[signet]",
+		v1alpha1.ChainTestnet3: "[test]", v1alpha1.ChainTestnet4: "[testnet4]",
+	} {
+		n := testNetwork(v1alpha1.ImplementationBitcoind, chain)
+		n.Spec.Config = map[string]v1alpha1.ConfigValue{"addnode": "seed.example:1"}
+		conf := NodeConfig(n)
+		at := strings.Index(conf, section+"\n")
+		if at < 0 {
+			t.Fatalf("%s: no %s section:\n%s", chain, section, conf)
+		}
+		for _, opt := range []string{"rpcport=", "port=", "bind=", "rpcbind=", "addnode=seed.example:1"} {
+			if i := strings.Index(conf, "\n"+opt); i < at {
+				t.Errorf("%s: %q is not inside %s:\n%s", chain, opt, section, conf)
+			}
+		}
+	}
+}
+
+func TestConfigHashChangesWithConfigAndCredentialsOnly(t *testing.T) {
+	n := testNetwork(v1alpha1.ImplementationBitcoind, v1alpha1.ChainRegtest)
+	base := ConfigHash(n, "a")
+	if ConfigHash(n, "a") != base {
+		t.Fatal("config hash is not deterministic")
+	}
+	if ConfigHash(n, "b") == base {
+		t.Error("new credentials do not change the hash")
+	}
+	scaled := n.DeepCopy()
+	scaled.Spec.Nodes = 7
+	if ConfigHash(scaled, "a") != base {
+		t.Error("scaling changes the hash, which would restart every node")
+	}
+	configured := n.DeepCopy()
+	configured.Spec.Config = map[string]v1alpha1.ConfigValue{"txindex": "1"}
+	if ConfigHash(configured, "a") == base {
+		t.Error("a config change does not change the hash")
+	}
+}
+
+func TestGeneratedSecretHoldsMatchingCredentials(t *testing.T) {
+	n := testNetwork(v1alpha1.ImplementationBitcoind, v1alpha1.ChainRegtest)
+	a, err := NewGeneratedRPCSecret(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewGeneratedRPCSecret(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := CredentialsFromSecret(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if creds.User != GeneratedRPCUser || len(creds.Password) != 43 {
+		t.Errorf("generated user %q with a %d-character password, want %q and 43 (32 random bytes)", creds.User, len(creds.Password), GeneratedRPCUser)
+	}
+	if string(a.Data[SecretKeyPassword]) == string(b.Data[SecretKeyPassword]) {
+		t.Error("two generated passwords are equal")
+	}
+	if !rpcauth.Matches(string(a.Data[SecretKeyRPCAuth]), creds.User, creds.Password) {
+		t.Error("generated rpcauth does not accept the generated password")
+	}
+}
+
+func TestDerivedRPCAuthIsStableUntilThePasswordChanges(t *testing.T) {
+	n := testNetwork(v1alpha1.ImplementationBitcoind, v1alpha1.ChainRegtest)
+	c := Credentials{User: "alice", Password: "pw"}
+	first := string(DesiredRPCAuthSecret(n, c).Data[SecretKeyRPCAuth])
+	if again := string(DesiredRPCAuthSecret(n, c).Data[SecretKeyRPCAuth]); again != first {
+		t.Errorf("rpcauth changed between renders: %q then %q", first, again)
+	}
+	if !rpcauth.Matches(first, "alice", "pw") {
+		t.Errorf("derived rpcauth %q does not accept the password", first)
+	}
+	c.Password = "pw2"
+	if next := string(DesiredRPCAuthSecret(n, c).Data[SecretKeyRPCAuth]); next == first {
+		t.Error("a new password did not change the derived rpcauth")
+	}
+}
+
+func TestCredentialsFromSecretNamesTheMissingKey(t *testing.T) {
+	for keys, want := range map[string]string{
+		"":            "neither",
+		"rpcuser":     "rpcpassword",
+		"rpcpassword": "rpcuser",
+	} {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s"}, Data: map[string][]byte{}}
+		if keys != "" {
+			s.Data[keys] = []byte("x")
+		}
+		_, err := CredentialsFromSecret(s)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("secret with keys %q: error %v, want one mentioning %q", keys, err, want)
+		}
+	}
+}

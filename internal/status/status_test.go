@@ -1,0 +1,162 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package status
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
+)
+
+func network(nodes int32) *v1alpha1.BitcoinNetwork {
+	return &v1alpha1.BitcoinNetwork{
+		ObjectMeta: metav1.ObjectMeta{Name: "net", Namespace: "btc", Generation: 4},
+		Spec:       v1alpha1.BitcoinNetworkSpec{Nodes: nodes, Chain: v1alpha1.ChainRegtest, Implementation: v1alpha1.ImplementationBitcoind},
+	}
+}
+
+func pod(name string, ready bool, hash string) corev1.Pod {
+	status := corev1.ConditionFalse
+	if ready {
+		status = corev1.ConditionTrue
+	}
+	return corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{resources.AnnotationConfigHash: hash}},
+		Status:     corev1.PodStatus{PodIP: "127.0.0.9", Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: status}}},
+	}
+}
+
+func TestComputeConditions(t *testing.T) {
+	deleting := pod("net-2", true, "h")
+	deleting.DeletionTimestamp = &metav1.Time{}
+	tests := []struct {
+		name                        string
+		nodes                       int32
+		pods                        []corev1.Pod
+		problem                     *Problem
+		ready, progressing, degrade string // reasons
+		readyTrue, progressingTrue  bool
+	}{
+		{name: "no pods yet", nodes: 2, ready: ReasonNodesNotReady, progressing: ReasonScaling, progressingTrue: true, degrade: ReasonReconciled},
+		{name: "starting", nodes: 2, pods: []corev1.Pod{pod("net-0", true, "h"), pod("net-1", false, "h")},
+			ready: ReasonNodesNotReady, progressing: ReasonNodesStarting, progressingTrue: true, degrade: ReasonReconciled},
+		{name: "all ready", nodes: 2, pods: []corev1.Pod{pod("net-1", true, "h"), pod("net-0", true, "h")},
+			ready: ReasonAllNodesReady, readyTrue: true, progressing: ReasonStable, degrade: ReasonReconciled},
+		{name: "terminating pod does not count", nodes: 2, pods: []corev1.Pod{pod("net-1", true, "h"), pod("net-0", true, "h"), deleting},
+			ready: ReasonAllNodesReady, readyTrue: true, progressing: ReasonStable, degrade: ReasonReconciled},
+		{name: "outdated config", nodes: 2, pods: []corev1.Pod{pod("net-0", true, "old"), pod("net-1", true, "h")},
+			ready: ReasonNodesNotReady, progressing: ReasonRollingOut, progressingTrue: true, degrade: ReasonReconciled},
+		{name: "scaled to zero", nodes: 0, ready: ReasonScaledToZero, readyTrue: true, progressing: ReasonStable, degrade: ReasonReconciled},
+		{name: "blocked", nodes: 2, problem: &Problem{Reason: ReasonRPCSecretNotFound, Message: "spec.rpcSecretName: missing"},
+			ready: ReasonRPCSecretNotFound, progressing: ReasonBlocked, degrade: ReasonRPCSecretNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := network(tt.nodes)
+			hash := "h"
+			if tt.problem != nil {
+				hash = ""
+			}
+			st := Compute(Observed{Network: n, Pods: tt.pods, DesiredConfigHash: hash, Problem: tt.problem, ClusterDomain: "cluster.local"})
+			check := func(condType, reason string, wantTrue bool) {
+				c := meta.FindStatusCondition(st.Conditions, condType)
+				if c == nil {
+					t.Fatalf("no %s condition", condType)
+				}
+				if c.Reason != reason || (c.Status == metav1.ConditionTrue) != wantTrue || c.ObservedGeneration != 4 || c.Message == "" {
+					t.Errorf("%s = %s/%s %q (generation %d), want %v/%s with a message at generation 4",
+						condType, c.Status, c.Reason, c.Message, c.ObservedGeneration, wantTrue, reason)
+				}
+			}
+			check(v1alpha1.ConditionReady, tt.ready, tt.readyTrue)
+			check(v1alpha1.ConditionProgressing, tt.progressing, tt.progressingTrue)
+			check(v1alpha1.ConditionDegraded, tt.degrade, tt.problem != nil)
+			if st.ObservedGeneration != 4 || st.Selector == "" || st.RPCSecretName != "net-rpc" {
+				t.Errorf("observedGeneration %d selector %q rpcSecretName %q", st.ObservedGeneration, st.Selector, st.RPCSecretName)
+			}
+		})
+	}
+}
+
+func TestComputeListsNodesByOrdinal(t *testing.T) {
+	n := network(3)
+	pods := []corev1.Pod{pod("net-10", true, "h"), pod("net-2", false, "h"), pod("other-0", true, "h"), pod("net-x", true, "h")}
+	st := Compute(Observed{Network: n, Pods: pods, DesiredConfigHash: "h", ClusterDomain: "example.internal"})
+	if len(st.Nodes) != 2 || st.Nodes[0].Name != "net-2" || st.Nodes[1].Name != "net-10" || st.Nodes[1].Ordinal != 10 {
+		t.Fatalf("nodes = %+v, want net-2 then net-10 (pods of other StatefulSets and bad names skipped)", st.Nodes)
+	}
+	if st.Nodes[0].DNSName != "net-2.net.btc.svc.example.internal" || st.CurrentNodes != 2 || st.ReadyNodes != 1 {
+		t.Errorf("dnsName %q currentNodes %d readyNodes %d", st.Nodes[0].DNSName, st.CurrentNodes, st.ReadyNodes)
+	}
+}
+
+func TestComputeKeepsTransitionTimeWhenNothingChanges(t *testing.T) {
+	n := network(0)
+	first := Compute(Observed{Network: n, DesiredConfigHash: "h"})
+	past := metav1.NewTime(metav1.Now().Add(-3600e9))
+	for i := range first.Conditions {
+		first.Conditions[i].LastTransitionTime = past
+	}
+	n.Status = first
+	second := Compute(Observed{Network: n, DesiredConfigHash: "h"})
+	for _, c := range second.Conditions {
+		if !c.LastTransitionTime.Equal(&past) {
+			t.Errorf("%s transition time moved from %v to %v without a change", c.Type, past, c.LastTransitionTime)
+		}
+	}
+}
+
+func TestTransitionsEmitOneEventPerChange(t *testing.T) {
+	cond := func(condType string, status metav1.ConditionStatus, reason string) metav1.Condition {
+		return metav1.Condition{Type: condType, Status: status, Reason: reason, Message: reason + " message"}
+	}
+	healthy := []metav1.Condition{cond(v1alpha1.ConditionDegraded, metav1.ConditionFalse, ReasonReconciled), cond(v1alpha1.ConditionReady, metav1.ConditionTrue, ReasonAllNodesReady)}
+	missing := []metav1.Condition{cond(v1alpha1.ConditionDegraded, metav1.ConditionTrue, ReasonRPCSecretNotFound), cond(v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonRPCSecretNotFound)}
+	invalid := []metav1.Condition{cond(v1alpha1.ConditionDegraded, metav1.ConditionTrue, ReasonRPCSecretInvalid), cond(v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonRPCSecretInvalid)}
+
+	tests := []struct {
+		name     string
+		old, new []metav1.Condition
+		want     []string // event reasons
+	}{
+		{"unchanged healthy", healthy, healthy, nil},
+		{"unchanged degraded", missing, missing, nil},
+		{"first becomes degraded", nil, missing, []string{ReasonRPCSecretNotFound}},
+		{"degraded for another reason", missing, invalid, []string{ReasonRPCSecretInvalid}},
+		{"recovers and becomes ready", invalid, healthy, []string{"Recovered", "NetworkReady"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, e := range Transitions(tt.old, tt.new) {
+			got = append(got, e.Reason)
+		}
+		if len(got) != len(tt.want) {
+			t.Errorf("%s: events %v, want %v", tt.name, got, tt.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != tt.want[i] {
+				t.Errorf("%s: events %v, want %v", tt.name, got, tt.want)
+			}
+		}
+	}
+}
