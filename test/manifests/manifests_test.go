@@ -1,0 +1,167 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package manifests checks the kustomize manifests in config/ against a
+// real API server: what "make deploy" and the samples would create.
+package manifests
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
+)
+
+var k8s client.Client
+
+func TestMain(m *testing.M) {
+	env, err := envtest.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := 1
+	if k8s, err = client.New(env.Config, client.Options{Scheme: scheme.Scheme}); err == nil {
+		code = m.Run()
+	} else {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	if err := env.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stopping envtest:", err)
+	}
+	os.Exit(code)
+}
+
+// kustomizeBuild renders a kustomization with the pinned kustomize.
+func kustomizeBuild(t *testing.T, dir string) []*unstructured.Unstructured {
+	t.Helper()
+	root := envtest.RepoRoot()
+	tool, err := exec.Command(filepath.Join(root, "hack", "tools.sh"), "kustomize").Output()
+	if err != nil {
+		t.Fatalf("building kustomize: %v", err)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command(strings.TrimSpace(string(tool)), "build", filepath.Join(root, dir))
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("kustomize build %s: %v\n%s", dir, err, stderr.String())
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(out), 4096)
+	var objs []*unstructured.Unstructured
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return objs
+			}
+			t.Fatal(err)
+		}
+		if len(u.Object) > 0 {
+			objs = append(objs, u)
+		}
+	}
+}
+
+func apply(t *testing.T, u *unstructured.Unstructured) {
+	t.Helper()
+	err := k8s.Apply(context.Background(), client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("manifests-test"), client.ForceOwnership)
+	if err != nil {
+		t.Errorf("%s %s rejected by the API server: %v", u.GetKind(), u.GetName(), err)
+	}
+}
+
+func TestDefaultDeploymentIsAcceptedAndRestricted(t *testing.T) {
+	objs := kustomizeBuild(t, "config/default")
+	kinds := map[string]int{}
+	var deployment *appsv1.Deployment
+	for _, u := range objs {
+		kinds[u.GetKind()]++
+		if u.GetKind() == "Deployment" {
+			deployment = &appsv1.Deployment{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, deployment); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Namespace first, then everything else.
+	for _, u := range objs {
+		if u.GetKind() == "Namespace" {
+			apply(t, u)
+		}
+	}
+	for _, u := range objs {
+		if u.GetKind() != "Namespace" {
+			apply(t, u)
+		}
+	}
+	for kind, want := range map[string]int{"Namespace": 1, "CustomResourceDefinition": 1, "Deployment": 1, "ServiceAccount": 1, "Service": 1, "ClusterRoleBinding": 1} {
+		if kinds[kind] != want {
+			t.Errorf("%d %s objects, want %d", kinds[kind], kind, want)
+		}
+	}
+	if deployment == nil {
+		t.Fatal("no Deployment")
+	}
+	c := deployment.Spec.Template.Spec.Containers[0]
+	args := strings.Join(c.Args, " ")
+	for _, want := range []string{"--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("manager args %q lack %s", args, want)
+		}
+	}
+	if c.Resources.Limits.Memory().IsZero() || c.Resources.Requests.Cpu().IsZero() {
+		t.Errorf("manager resources %v: want requests and limits", c.Resources)
+	}
+	evaluator, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := deployment.Spec.Template
+	for _, r := range evaluator.EvaluatePod(api.LevelVersion{Level: api.LevelRestricted, Version: api.LatestVersion()}, &tmpl.ObjectMeta, &tmpl.Spec) {
+		if !r.Allowed {
+			t.Errorf("manager pod fails restricted pod security: %s: %s", r.ForbiddenReason, r.ForbiddenDetail)
+		}
+	}
+}
+
+func TestSamplesAreValidNetworks(t *testing.T) {
+	objs := kustomizeBuild(t, "config/samples")
+	if len(objs) < 2 {
+		t.Fatalf("%d samples, want one per implementation", len(objs))
+	}
+	for _, u := range objs {
+		u.SetNamespace("default")
+		apply(t, u)
+	}
+}
