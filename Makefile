@@ -57,8 +57,8 @@ test: manifests generate fmt vet envtest-assets ## Run every test tier: unit, en
 	KUBEBUILDER_ASSETS="$$($(TOOLS) envtest)" go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-unit
-test-unit: ## Run only the tests that need no API server.
-	go test $(GO_TEST_FLAGS) -short ./...
+test-unit: ## Run only the tests that need no API server (seconds).
+	go test $(GO_TEST_FLAGS) ./internal/... ./test/images/...
 
 .PHONY: verify
 verify: manifests generate ## Fail if generated code or manifests are not committed.
