@@ -5,14 +5,15 @@
 # (~/.cache/bitcoin-network-operator) on first use.
 
 VERSION ?= 0.1.0
-IMAGE_TAG_BASE ?= ghcr.io/bitcoin-network-operator/bitcoin-network-operator
+IMAGE_REGISTRY ?= ghcr.io/bitcoin-network-operator
+IMAGE_TAG_BASE ?= $(IMAGE_REGISTRY)/bitcoin-network-operator
 IMG ?= $(IMAGE_TAG_BASE):v$(VERSION)
 BUNDLE_IMG ?= $(IMAGE_TAG_BASE)-bundle:v$(VERSION)
 CATALOG_IMG ?= $(IMAGE_TAG_BASE)-catalog:v$(VERSION)
 
 # Node images the operator uses when a network does not set spec.image.
-RELATED_IMAGE_BITCOIND ?= docker.io/bitcoin/bitcoin:29.1
-RELATED_IMAGE_BTCD ?= ghcr.io/btcsuite/btcd:v0.25.0
+RELATED_IMAGE_BITCOIND ?= $(IMAGE_REGISTRY)/bitcoind:29.2
+RELATED_IMAGE_BTCD ?= $(IMAGE_REGISTRY)/btcd:v0.25.0
 
 CONTAINER_TOOL ?= docker
 SHELL = /usr/bin/env bash -o pipefail
@@ -91,6 +92,11 @@ docker-build: ## Build the operator image (needs a container engine).
 .PHONY: docker-push
 docker-push: ## Push the operator image.
 	$(CONTAINER_TOOL) push $(IMG)
+
+.PHONY: node-images
+node-images: ## Build the default node images (needs a container engine).
+	$(CONTAINER_TOOL) build -t $(RELATED_IMAGE_BITCOIND) images/bitcoind
+	$(CONTAINER_TOOL) build -t $(RELATED_IMAGE_BTCD) images/btcd
 
 ##@ Deployment
 

@@ -212,7 +212,9 @@ func TestCreateAppliesEveryObjectOwnedByTheNetwork(t *testing.T) {
 func TestBtcdNetworkTakesCredentialsFromTheSecret(t *testing.T) {
 	t.Parallel()
 	ns := newNamespace(t)
-	createNetwork(t, ns, "gobtc", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Implementation = v1alpha1.ImplementationBtcd })
+	createNetwork(t, ns, "gobtc", func(n *v1alpha1.BitcoinNetwork) {
+		n.Spec.Implementation, n.Spec.Image = v1alpha1.ImplementationBtcd, testBtcdImage
+	})
 	sts := get(t, ns, "gobtc", &appsv1.StatefulSet{})
 	c := sts.Spec.Template.Spec.Containers[0]
 	if c.Image != testBtcdImage || c.Command[0] != "btcd" {
@@ -514,5 +516,21 @@ func TestEditedGeneratedSecretIsReportedAndRegeneratedWhenDeleted(t *testing.T) 
 	regenerated := get(t, ns, "eta-rpc", &corev1.Secret{})
 	if p := string(regenerated.Data["rpcpassword"]); p == oldPassword || p == "hand-edited" {
 		t.Error("the regenerated Secret reuses an old password")
+	}
+}
+
+func TestNetworkWithoutAnyImageIsDegradedUntilOneIsSet(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t)
+	n := createNetwork(t, ns, "noimage", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Implementation = v1alpha1.ImplementationBtcd })
+	got := waitForStatus(t, n, "degraded", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionTrue, "ImageNotSet"))
+	if msg := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionDegraded).Message; !strings.Contains(msg, "spec.image") || !strings.Contains(msg, "RELATED_IMAGE_BTCD") {
+		t.Errorf("Degraded message %q does not name spec.image and RELATED_IMAGE_BTCD", msg)
+	}
+	waitForEvent(t, n, corev1.EventTypeWarning, "ImageNotSet")
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Image = testBtcdImage })
+	waitForStatus(t, n, "recovered", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionFalse, "Reconciled"))
+	if img := get(t, ns, "noimage", &appsv1.StatefulSet{}).Spec.Template.Spec.Containers[0].Image; img != testBtcdImage {
+		t.Errorf("image %q, want %q", img, testBtcdImage)
 	}
 }

@@ -85,10 +85,9 @@ func runSuite(m *testing.M) int {
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
 		Recorder:  mgr.GetEventRecorder("bitcoin-network-operator"),
-		DefaultImages: map[v1alpha1.Implementation]string{
-			v1alpha1.ImplementationBitcoind: testBitcoindImage,
-			v1alpha1.ImplementationBtcd:     testBtcdImage,
-		},
+		// No default btcd image: btcd networks must set spec.image here,
+		// which lets a test see what happens when neither is set.
+		DefaultImages: map[v1alpha1.Implementation]string{v1alpha1.ImplementationBitcoind: testBitcoindImage},
 		ClusterDomain: "cluster.local",
 	}).SetupWithManager(mgr); err != nil {
 		fmt.Fprintln(os.Stderr, err)

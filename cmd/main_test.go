@@ -1,0 +1,44 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"maps"
+	"slices"
+	"testing"
+)
+
+func TestWatchNamespacesFollowsOLMTargetNamespaces(t *testing.T) {
+	for env, want := range map[string][]string{
+		"":                   nil, // AllNamespaces install mode
+		"  ":                 nil,
+		"team-a":             {"team-a"},           // OwnNamespace / SingleNamespace
+		"team-a,team-b":      {"team-a", "team-b"}, // MultiNamespace
+		" team-a , ,team-b ": {"team-a", "team-b"},
+	} {
+		got := watchNamespaces(env)
+		if want == nil {
+			if got != nil {
+				t.Errorf("WATCH_NAMESPACE=%q: %v, want all namespaces (nil)", env, got)
+			}
+			continue
+		}
+		if keys := slices.Sorted(maps.Keys(got)); !slices.Equal(keys, want) {
+			t.Errorf("WATCH_NAMESPACE=%q: %v, want %v", env, keys, want)
+		}
+	}
+}
