@@ -1,0 +1,175 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package bitcoin is a thin JSON-RPC client for bitcoin nodes (bitcoind and
+// btcd). It knows nothing of Kubernetes: it takes an address, credentials
+// and a TLS configuration. Every call has a deadline.
+package bitcoin
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/btcsuite/btcd/btcjson"
+)
+
+// DefaultTimeout bounds a call whose context has no earlier deadline.
+const DefaultTimeout = 5 * time.Second
+
+// maxResponseBytes bounds what the client reads from a node.
+const maxResponseBytes = 8 << 20
+
+// ErrUnauthorized means the node rejected the credentials.
+var ErrUnauthorized = errors.New("rpc credentials rejected (HTTP 401)")
+
+// RPCError is an error a node returned in a JSON-RPC response; Code is the
+// node's error code (btcjson.RPCErrorCode values).
+type RPCError = btcjson.RPCError
+
+// ErrorCode returns the JSON-RPC error code in err, and whether it has one.
+func ErrorCode(err error) (btcjson.RPCErrorCode, bool) {
+	var rpcErr *RPCError
+	if errors.As(err, &rpcErr) {
+		return rpcErr.Code, true
+	}
+	return 0, false
+}
+
+// Transport is an HTTP transport for node RPC: connections are kept alive
+// and reused across reconciles, with a bounded idle pool. tlsConfig is nil
+// for plain HTTP (bitcoind).
+func Transport(tlsConfig *tls.Config) *http.Transport {
+	return &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: DefaultTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       tlsConfig,
+		TLSHandshakeTimeout:   DefaultTimeout,
+		ResponseHeaderTimeout: 30 * time.Second,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   2,
+		IdleConnTimeout:       90 * time.Second,
+		// Nodes speak HTTP/1.1; no proxies between the operator and pods.
+		ForceAttemptHTTP2: false,
+		Proxy:             nil,
+	}
+}
+
+// Endpoint says where and how to reach one node's RPC server.
+type Endpoint struct {
+	// Address is host:port of the RPC server.
+	Address  string
+	User     string
+	Password string
+	// TLS, when set, makes the client use HTTPS with this configuration
+	// (its ServerName names the node in its certificate).
+	TLS *tls.Config
+}
+
+// rpcClient makes JSON-RPC 1.0 calls to one node.
+type rpcClient struct {
+	url      string
+	user     string
+	password string
+	http     *http.Client
+	timeout  time.Duration
+	nextID   atomic.Uint64
+}
+
+func newRPCClient(e Endpoint, transport http.RoundTripper, timeout time.Duration) *rpcClient {
+	scheme := "http"
+	if e.TLS != nil {
+		scheme = "https"
+	}
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	return &rpcClient{
+		url: scheme + "://" + e.Address + "/", user: e.User, password: e.Password,
+		http: &http.Client{Transport: transport}, timeout: timeout,
+	}
+}
+
+type request struct {
+	JSONRPC string `json:"jsonrpc"`
+	ID      uint64 `json:"id"`
+	Method  string `json:"method"`
+	Params  []any  `json:"params"`
+}
+
+type response struct {
+	Result json.RawMessage `json:"result"`
+	Error  *RPCError       `json:"error"`
+}
+
+// call invokes method with params and decodes the result into result
+// (which may be nil). The call ends at the context's deadline or after the
+// client's timeout, whichever comes first.
+func (c *rpcClient) call(ctx context.Context, method string, result any, params ...any) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	if params == nil {
+		params = []any{}
+	}
+	body, err := json.Marshal(request{JSONRPC: "1.0", ID: c.nextID.Add(1), Method: method, Params: params})
+	if err != nil {
+		return fmt.Errorf("%s: encoding request: %w", method, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("%s: %w", method, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(c.user, c.password)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", method, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return fmt.Errorf("%s: reading response: %w", method, err)
+	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		return fmt.Errorf("%s: %w", method, ErrUnauthorized)
+	}
+	// bitcoind answers RPC errors with HTTP 500 (or 404 for unknown
+	// methods) and a JSON body; btcd with 200. Read the body either way.
+	var r response
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return fmt.Errorf("%s: HTTP %d: undecodable response: %w", method, resp.StatusCode, err)
+	}
+	if r.Error != nil {
+		return fmt.Errorf("%s: %w", method, r.Error)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: HTTP %d", method, resp.StatusCode)
+	}
+	if result == nil {
+		return nil
+	}
+	if err := json.Unmarshal(r.Result, result); err != nil {
+		return fmt.Errorf("%s: decoding result: %w", method, err)
+	}
+	return nil
+}

@@ -1,0 +1,379 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package fake is a fake Bitcoin Core (bitcoind) JSON-RPC server for tests,
+// which cannot run the real bitcoind here. It behaves like Core where the
+// operator depends on it: basic auth against an rpcauth value, error codes
+// (-23 already added, -24 not added, -28 while loading, -32601 unknown
+// method) with Core's HTTP statuses, the getaddednodeinfo shape, added
+// nodes connected by a background pass capped at 8 (MAX_ADDNODE_CONNECTIONS),
+// onetry connecting at once, and addnode lists lost on restart.
+//
+// Fake nodes "connect" to each other through a shared Network keyed by
+// P2P address; no P2P traffic is sent.
+package fake
+
+import (
+	"encoding/json"
+	"fmt"
+	"iter"
+	"maps"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/rpcauth"
+)
+
+// MaxAddnodeConnections is Core's cap on connections to added nodes.
+const MaxAddnodeConnections = 8
+
+// Network is the set of fake nodes that can reach each other.
+type Network struct {
+	mu    sync.Mutex
+	nodes map[string]*Node // by P2P address
+}
+
+// NewNetwork returns an empty network.
+func NewNetwork() *Network { return &Network{nodes: map[string]*Node{}} }
+
+// Node is one fake bitcoind. Its exported fields are set before Start.
+type Node struct {
+	// P2PAddress is the node's "ip:port" peers connect to.
+	P2PAddress string
+	// RPCAuth is the node's rpcauth value ("user:salt$hmac").
+	RPCAuth string
+	// Chain is reported by getblockchaininfo.
+	Chain string
+	// LoadingFor is how long RPC answers -28 after Start.
+	LoadingFor time.Duration
+	// RetryInterval is how often added nodes are (re)connected; Core uses
+	// 2 s, or 60 s after an attempt. 0 means 2 s.
+	RetryInterval time.Duration
+
+	network  *Network
+	mu       sync.Mutex
+	running  bool
+	loaded   time.Time
+	added    []string
+	outbound map[string]bool // P2P addresses this node connected to
+	inbound  map[string]bool // P2P addresses that connected to this node
+	blocks   int64
+	stop     chan struct{}
+	calls    map[string]int
+}
+
+// Start makes the node reachable on the network and starts its added-node
+// connection loop. Like Core, a restarted node has no added nodes.
+func (n *Node) Start(network *Network) {
+	n.mu.Lock()
+	n.network, n.running, n.loaded = network, true, time.Now().Add(n.LoadingFor)
+	n.added, n.outbound, n.inbound = nil, map[string]bool{}, map[string]bool{}
+	if n.calls == nil {
+		n.calls = map[string]int{}
+	}
+	n.stop = make(chan struct{})
+	interval := n.RetryInterval
+	if interval <= 0 {
+		interval = 2 * time.Second
+	}
+	stop := n.stop
+	n.mu.Unlock()
+	network.mu.Lock()
+	network.nodes[n.P2PAddress] = n
+	network.mu.Unlock()
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				n.ConnectAddedNodes()
+			}
+		}
+	}()
+}
+
+// Stop takes the node off the network, dropping every connection.
+func (n *Node) Stop() {
+	n.mu.Lock()
+	if !n.running {
+		n.mu.Unlock()
+		return
+	}
+	n.running = false
+	close(n.stop)
+	peers := append(mapKeys(n.outbound), mapKeys(n.inbound)...)
+	n.outbound, n.inbound = map[string]bool{}, map[string]bool{}
+	network := n.network
+	n.mu.Unlock()
+	network.mu.Lock()
+	delete(network.nodes, n.P2PAddress)
+	network.mu.Unlock()
+	for _, p := range peers {
+		if peer := network.node(p); peer != nil {
+			peer.mu.Lock()
+			delete(peer.outbound, n.P2PAddress)
+			delete(peer.inbound, n.P2PAddress)
+			peer.mu.Unlock()
+		}
+	}
+}
+
+// Calls returns how many times each RPC method was called.
+func (n *Node) Calls() map[string]int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range n.calls {
+		out[k] = v
+	}
+	return out
+}
+
+func (nw *Network) node(address string) *Node {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	return nw.nodes[address]
+}
+
+// connect opens a connection from n to address if a running node is there.
+func (n *Node) connect(address string) bool {
+	if address == n.P2PAddress {
+		return false
+	}
+	peer := n.network.node(address)
+	if peer == nil {
+		return false
+	}
+	n.mu.Lock()
+	already := n.outbound[address] || n.inbound[address]
+	if !already {
+		n.outbound[address] = true
+	}
+	n.mu.Unlock()
+	if already {
+		return true
+	}
+	peer.mu.Lock()
+	peer.inbound[n.P2PAddress] = true
+	peer.mu.Unlock()
+	return true
+}
+
+// ConnectAddedNodes is one pass of Core's ThreadOpenAddedConnections: it
+// connects added nodes in order while fewer than 8 of them are connected.
+func (n *Node) ConnectAddedNodes() {
+	n.mu.Lock()
+	if !n.running {
+		n.mu.Unlock()
+		return
+	}
+	added := slices.Clone(n.added)
+	connected := 0
+	for _, a := range added {
+		if n.outbound[a] {
+			connected++
+		}
+	}
+	n.mu.Unlock()
+	for _, a := range added {
+		if connected >= MaxAddnodeConnections {
+			return
+		}
+		n.mu.Lock()
+		has := n.outbound[a] || n.inbound[a]
+		n.mu.Unlock()
+		if !has && n.connect(a) {
+			connected++
+		}
+	}
+}
+
+type rpcRequest struct {
+	ID     json.RawMessage `json:"id"`
+	Method string          `json:"method"`
+	Params []any           `json:"params"`
+}
+
+type rpcError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+// ServeHTTP answers JSON-RPC 1.0 requests like bitcoind's HTTP server.
+func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	user, password, ok := r.BasicAuth()
+	if !ok || !rpcauth.Matches(n.RPCAuth, user, password) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="jsonrpc"`)
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	var req rpcRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeResponse(w, nil, nil, &rpcError{Code: -32700, Message: "Parse error"})
+		return
+	}
+	n.mu.Lock()
+	n.calls[req.Method]++
+	running, loading := n.running, time.Now().Before(n.loaded)
+	n.mu.Unlock()
+	if !running {
+		http.Error(w, "node stopped", http.StatusServiceUnavailable)
+		return
+	}
+	if loading {
+		writeResponse(w, req.ID, nil, &rpcError{Code: -28, Message: "Loading block index…"})
+		return
+	}
+	result, rerr := n.handle(req)
+	writeResponse(w, req.ID, result, rerr)
+}
+
+func writeResponse(w http.ResponseWriter, id json.RawMessage, result any, rerr *rpcError) {
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case rerr == nil:
+		w.WriteHeader(http.StatusOK)
+	case rerr.Code == -32601:
+		w.WriteHeader(http.StatusNotFound)
+	default:
+		w.WriteHeader(http.StatusInternalServerError)
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"result": result, "error": rerr, "id": id})
+}
+
+func (n *Node) handle(req rpcRequest) (any, *rpcError) {
+	switch req.Method {
+	case "addnode":
+		if len(req.Params) != 2 {
+			return nil, &rpcError{Code: -1, Message: "addnode \"node\" \"command\""}
+		}
+		addr, _ := req.Params[0].(string)
+		cmd, _ := req.Params[1].(string)
+		return nil, n.addnode(addr, cmd)
+	case "getaddednodeinfo":
+		return n.addedNodeInfo(), nil
+	case "getpeerinfo":
+		return n.peerInfo(), nil
+	case "getconnectioncount":
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return len(n.outbound) + len(n.inbound), nil
+	case "getnetworkinfo":
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return map[string]any{
+			"version": 290200, "subversion": "/Satoshi:29.2.0/",
+			"connections":    len(n.outbound) + len(n.inbound),
+			"connections_in": len(n.inbound), "connections_out": len(n.outbound),
+		}, nil
+	case "getblockchaininfo":
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return map[string]any{"chain": n.Chain, "blocks": n.blocks, "headers": n.blocks,
+			"bestblockhash": blockHash(n.blocks), "initialblockdownload": false, "warnings": []string{}}, nil
+	case "getblockcount":
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return n.blocks, nil
+	case "getbestblockhash":
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return blockHash(n.blocks), nil
+	default:
+		return nil, &rpcError{Code: -32601, Message: "Method not found"}
+	}
+}
+
+func (n *Node) addnode(addr, cmd string) *rpcError {
+	switch cmd {
+	case "add":
+		n.mu.Lock()
+		if slices.Contains(n.added, addr) {
+			n.mu.Unlock()
+			return &rpcError{Code: -23, Message: "Error: Node already added"}
+		}
+		n.added = append(n.added, addr)
+		n.mu.Unlock()
+		return nil
+	case "remove":
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		i := slices.Index(n.added, addr)
+		if i < 0 {
+			return &rpcError{Code: -24, Message: "Error: Node could not be removed. It has not been added previously."}
+		}
+		// Core forgets the address but keeps the live connection.
+		n.added = slices.Delete(n.added, i, i+1)
+		return nil
+	case "onetry":
+		// Core's onetry opens a manual connection outside the addnode cap.
+		n.connect(addr)
+		return nil
+	default:
+		return &rpcError{Code: -1, Message: "addnode \"node\" \"command\": command must be add, remove or onetry"}
+	}
+}
+
+func (n *Node) addedNodeInfo() []map[string]any {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := []map[string]any{}
+	for _, a := range n.added {
+		connected := n.outbound[a]
+		addrs := []map[string]any{}
+		if connected {
+			addrs = append(addrs, map[string]any{"address": a, "connected": "outbound"})
+		}
+		out = append(out, map[string]any{"addednode": a, "connected": connected, "addresses": addrs})
+	}
+	return out
+}
+
+func (n *Node) peerInfo() []map[string]any {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := []map[string]any{}
+	id := 0
+	for _, a := range slices.Sorted(mapKeysSeq(n.outbound)) {
+		out = append(out, map[string]any{"id": id, "addr": a, "inbound": false, "connection_type": "manual"})
+		id++
+	}
+	for _, a := range slices.Sorted(mapKeysSeq(n.inbound)) {
+		out = append(out, map[string]any{"id": id, "addr": a, "inbound": true, "connection_type": "inbound"})
+		id++
+	}
+	return out
+}
+
+// Mine advances the fake chain by count blocks.
+func (n *Node) Mine(count int64) {
+	n.mu.Lock()
+	n.blocks += count
+	n.mu.Unlock()
+}
+
+func blockHash(height int64) string { return fmt.Sprintf("%064x", height+1) }
+
+func mapKeys(m map[string]bool) []string {
+	return slices.Collect(mapKeysSeq(m))
+}
+
+func mapKeysSeq(m map[string]bool) iter.Seq[string] { return maps.Keys(m) }

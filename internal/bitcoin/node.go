@@ -1,0 +1,236 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package bitcoin
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/btcsuite/btcd/btcjson"
+)
+
+// Implementation names a node's RPC dialect.
+type Implementation string
+
+// The dialects.
+const (
+	Bitcoind Implementation = "bitcoind"
+	Btcd     Implementation = "btcd"
+)
+
+// AddedNode is a peer added with addnode, and whether it is connected.
+type AddedNode struct {
+	Address   string
+	Connected bool
+}
+
+// Peer is a live connection of a node.
+type Peer struct {
+	Address string `json:"addr"`
+	Inbound bool   `json:"inbound"`
+}
+
+// ChainInfo is a node's view of its chain.
+type ChainInfo struct {
+	Chain         string `json:"chain"`
+	Blocks        int64  `json:"blocks"`
+	Headers       int64  `json:"headers"`
+	BestBlockHash string `json:"bestblockhash"`
+}
+
+// NetworkInfo is a node's software version and connection count.
+type NetworkInfo struct {
+	Version     int    `json:"version"`
+	Subversion  string `json:"subversion"`
+	Connections int    `json:"connections"`
+}
+
+// Node is the RPC surface the operator uses, the same for both dialects.
+// AddPeer and RemovePeer succeed when the peer is already added or already
+// absent: each implementation's code for that is absorbed here.
+type Node interface {
+	// AddedNodes lists the peers added with addnode (getaddednodeinfo).
+	AddedNodes(ctx context.Context) ([]AddedNode, error)
+	// AddPeer adds a persistent peer (addnode add).
+	AddPeer(ctx context.Context, address string) error
+	// ConnectOnce connects to a peer now, without adding it (addnode onetry).
+	ConnectOnce(ctx context.Context, address string) error
+	// RemovePeer removes an added peer (addnode remove).
+	RemovePeer(ctx context.Context, address string) error
+	// Peers lists live connections (getpeerinfo).
+	Peers(ctx context.Context) ([]Peer, error)
+	// ChainInfo describes the node's chain (getblockchaininfo).
+	ChainInfo(ctx context.Context) (ChainInfo, error)
+	// NetworkInfo gives version and connection count (bitcoind
+	// getnetworkinfo, btcd getinfo: btcd does not implement getnetworkinfo).
+	NetworkInfo(ctx context.Context) (NetworkInfo, error)
+	// BlockCount is the height of the node's best chain (getblockcount).
+	BlockCount(ctx context.Context) (int64, error)
+}
+
+// New returns a Node speaking impl's dialect to the endpoint. transport is
+// shared between clients (see Transport); timeout bounds each call (0 means
+// DefaultTimeout).
+func New(impl Implementation, e Endpoint, transport http.RoundTripper, timeout time.Duration) Node {
+	c := newRPCClient(e, transport, timeout)
+	if impl == Btcd {
+		return &btcdNode{rpcClient: c}
+	}
+	return &bitcoindNode{rpcClient: c}
+}
+
+// IsWarmingUp reports whether err is a node's "still loading" answer (-28):
+// the node is alive but not ready.
+func IsWarmingUp(err error) bool {
+	code, ok := ErrorCode(err)
+	return ok && code == btcjson.ErrRPCInWarmup
+}
+
+// common implements the calls both dialects share.
+type common struct{ *rpcClient }
+
+func (c common) Peers(ctx context.Context) ([]Peer, error) {
+	var peers []Peer
+	return peers, c.call(ctx, "getpeerinfo", &peers)
+}
+
+func (c common) ChainInfo(ctx context.Context) (ChainInfo, error) {
+	var info ChainInfo
+	return info, c.call(ctx, "getblockchaininfo", &info)
+}
+
+func (c common) BlockCount(ctx context.Context) (int64, error) {
+	var n int64
+	return n, c.call(ctx, "getblockcount", &n)
+}
+
+func (c common) addNode(ctx context.Context, address string, sub btcjson.AddNodeSubCmd) error {
+	return c.call(ctx, "addnode", nil, address, string(sub))
+}
+
+// addedNodes decodes getaddednodeinfo objects, whose shape both
+// implementations share (btcd only with its dns argument set).
+func addedNodes(results []btcjson.GetAddedNodeInfoResult) []AddedNode {
+	out := make([]AddedNode, 0, len(results))
+	for _, r := range results {
+		out = append(out, AddedNode{Address: r.AddedNode, Connected: r.Connected != nil && *r.Connected})
+	}
+	return out
+}
+
+// bitcoindNode speaks Bitcoin Core's dialect.
+type bitcoindNode struct{ *rpcClient }
+
+func (n *bitcoindNode) common() common { return common{n.rpcClient} }
+
+func (n *bitcoindNode) AddedNodes(ctx context.Context) ([]AddedNode, error) {
+	var results []btcjson.GetAddedNodeInfoResult
+	if err := n.call(ctx, "getaddednodeinfo", &results); err != nil {
+		return nil, err
+	}
+	return addedNodes(results), nil
+}
+
+func (n *bitcoindNode) AddPeer(ctx context.Context, address string) error {
+	return ignoreCode(n.common().addNode(ctx, address, btcjson.ANAdd), btcjson.ErrRPCClientNodeAlreadyAdded)
+}
+
+func (n *bitcoindNode) ConnectOnce(ctx context.Context, address string) error {
+	return n.common().addNode(ctx, address, btcjson.ANOneTry)
+}
+
+func (n *bitcoindNode) RemovePeer(ctx context.Context, address string) error {
+	return ignoreCode(n.common().addNode(ctx, address, btcjson.ANRemove), btcjson.ErrRPCClientNodeNotAdded)
+}
+
+func (n *bitcoindNode) Peers(ctx context.Context) ([]Peer, error) { return n.common().Peers(ctx) }
+func (n *bitcoindNode) ChainInfo(ctx context.Context) (ChainInfo, error) {
+	return n.common().ChainInfo(ctx)
+}
+func (n *bitcoindNode) BlockCount(ctx context.Context) (int64, error) {
+	return n.common().BlockCount(ctx)
+}
+
+func (n *bitcoindNode) NetworkInfo(ctx context.Context) (NetworkInfo, error) {
+	var info NetworkInfo
+	return info, n.call(ctx, "getnetworkinfo", &info)
+}
+
+// btcdNode speaks btcd's dialect: getaddednodeinfo needs its dns argument,
+// getnetworkinfo is unimplemented (getinfo instead), and addnode reports
+// duplicates and unknown peers as -8 with a message.
+type btcdNode struct{ *rpcClient }
+
+func (n *btcdNode) common() common { return common{n.rpcClient} }
+
+func (n *btcdNode) AddedNodes(ctx context.Context) ([]AddedNode, error) {
+	var results []btcjson.GetAddedNodeInfoResult
+	if err := n.call(ctx, "getaddednodeinfo", &results, true); err != nil {
+		return nil, err
+	}
+	return addedNodes(results), nil
+}
+
+func (n *btcdNode) AddPeer(ctx context.Context, address string) error {
+	return ignoreMessage(n.common().addNode(ctx, address, btcjson.ANAdd), "peer already connected")
+}
+
+func (n *btcdNode) ConnectOnce(ctx context.Context, address string) error {
+	return ignoreMessage(n.common().addNode(ctx, address, btcjson.ANOneTry), "peer exists as a permanent peer")
+}
+
+func (n *btcdNode) RemovePeer(ctx context.Context, address string) error {
+	return ignoreMessage(n.common().addNode(ctx, address, btcjson.ANRemove), "peer not found")
+}
+
+func (n *btcdNode) Peers(ctx context.Context) ([]Peer, error) { return n.common().Peers(ctx) }
+func (n *btcdNode) ChainInfo(ctx context.Context) (ChainInfo, error) {
+	return n.common().ChainInfo(ctx)
+}
+func (n *btcdNode) BlockCount(ctx context.Context) (int64, error) {
+	return n.common().BlockCount(ctx)
+}
+
+func (n *btcdNode) NetworkInfo(ctx context.Context) (NetworkInfo, error) {
+	var info struct {
+		Version     int `json:"version"`
+		Connections int `json:"connections"`
+	}
+	if err := n.call(ctx, "getinfo", &info); err != nil {
+		return NetworkInfo{}, err
+	}
+	return NetworkInfo{Version: info.Version, Subversion: "btcd", Connections: info.Connections}, nil
+}
+
+func ignoreCode(err error, code btcjson.RPCErrorCode) error {
+	if c, ok := ErrorCode(err); ok && c == code {
+		return nil
+	}
+	return err
+}
+
+// ignoreMessage absorbs btcd's -8 errors that mean "nothing to do".
+func ignoreMessage(err error, message string) error {
+	var rpcErr *RPCError
+	if code, ok := ErrorCode(err); ok && code == btcjson.ErrRPCInvalidParameter && errors.As(err, &rpcErr) && strings.Contains(rpcErr.Message, message) {
+		return nil
+	}
+	return err
+}
