@@ -109,6 +109,13 @@ type BitcoinNetworkSpec struct {
 	// +optional
 	Topology Topology `json:"topology,omitempty"`
 
+	// PeerCheckInterval is how often the operator verifies every node's
+	// peers over RPC and repairs missing connections (e.g. after a node
+	// restarts). Pod readiness changes trigger a check at once. Default 30s.
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('5s') && duration(self) <= duration('1h')",message="spec.peerCheckInterval must be between 5s and 1h"
+	// +optional
+	PeerCheckInterval *metav1.Duration `json:"peerCheckInterval,omitempty"`
+
 	// RPCSecretName names an existing Secret in the same namespace with the
 	// keys `rpcuser` and `rpcpassword`, used for the nodes' JSON-RPC. When
 	// empty, the operator generates a Secret named `<name>-rpc` once (user
@@ -230,6 +237,19 @@ type NodeStatus struct {
 	// headless Service.
 	// +optional
 	DNSName string `json:"dnsName,omitempty"`
+	// Peers is the number of live peer connections of the node.
+	// +optional
+	Peers int32 `json:"peers"`
+	// ExpectedPeers is the number of connections the topology plans for
+	// the node (to and from it).
+	// +optional
+	ExpectedPeers int32 `json:"expectedPeers"`
+	// BlockHeight is the height of the node's best chain.
+	// +optional
+	BlockHeight int64 `json:"blockHeight,omitempty"`
+	// Message is the last RPC error talking to the node, if any.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // Condition types of a BitcoinNetwork.
@@ -243,6 +263,9 @@ const (
 	// ConditionDegraded is True when the operator cannot bring the network
 	// to its spec; the message names the cause and the fix.
 	ConditionDegraded = "Degraded"
+	// ConditionPeersConnected is True when every connection the topology
+	// plans between the nodes is up.
+	ConditionPeersConnected = "PeersConnected"
 )
 
 // BitcoinNetworkStatus is the observed state of a network.
@@ -269,7 +292,8 @@ type BitcoinNetworkStatus struct {
 	// +optional
 	RPCSecretName string `json:"rpcSecretName,omitempty"`
 
-	// Conditions describe the network: Ready, Progressing and Degraded.
+	// Conditions describe the network: Ready, Progressing, Degraded and
+	// PeersConnected.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -293,6 +317,7 @@ type BitcoinNetworkStatus struct {
 // +kubebuilder:printcolumn:name="Nodes",type=integer,JSONPath=`.spec.nodes`
 // +kubebuilder:printcolumn:name="Ready",type=integer,JSONPath=`.status.readyNodes`
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Peers",type=string,JSONPath=`.status.conditions[?(@.type=="PeersConnected")].status`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 52",message="metadata.name must be at most 52 characters, so that pod names and controller-revision labels derived from it stay within 63"
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name must start with a letter and contain only lowercase letters, digits and '-', because it also names the network's Service"

@@ -33,6 +33,7 @@ const (
 	ConfigDir  = "/etc/bitcoin"
 	DataDir    = "/data"
 	TmpDir     = "/tmp"
+	TLSDir     = "/etc/bitcoin-tls"
 	configFile = "node.conf"
 )
 
@@ -55,9 +56,10 @@ func NodeConfig(n *v1alpha1.BitcoinNetwork) string {
 		fmt.Fprintf(&b, "logdir=%s/logs\n", DataDir)
 		fmt.Fprintf(&b, "listen=:%d\n", ports.P2P)
 		fmt.Fprintf(&b, "rpclisten=:%d\n", ports.RPC)
-		// btcd writes a self-signed RPC certificate here on first start.
-		fmt.Fprintf(&b, "rpccert=%s/rpc.cert\n", DataDir)
-		fmt.Fprintf(&b, "rpckey=%s/rpc.key\n", DataDir)
+		// btcd serves RPC over TLS with the certificate the operator
+		// issued for the network (see TLSSecretName).
+		fmt.Fprintf(&b, "rpccert=%s/%s\n", TLSDir, corev1.TLSCertKey)
+		fmt.Fprintf(&b, "rpckey=%s/%s\n", TLSDir, corev1.TLSPrivateKeyKey)
 		writeOptions(&b, n.Spec.Config)
 		return b.String()
 	}

@@ -75,6 +75,15 @@ func GeneratedRPCSecretName(n *v1alpha1.BitcoinNetwork) string { return n.Name +
 // operator derives from a user's Secret for bitcoind.
 func RPCAuthSecretName(n *v1alpha1.BitcoinNetwork) string { return n.Name + "-rpcauth" }
 
+// TLSSecretName is the Secret with a btcd network's RPC TLS material.
+func TLSSecretName(n *v1alpha1.BitcoinNetwork) string { return n.Name + "-tls" }
+
+// NodeServerName is the DNS name that a node's RPC certificate is verified
+// against: the pod's name under the headless Service.
+func NodeServerName(n *v1alpha1.BitcoinNetwork, pod string) string {
+	return pod + "." + ServiceName(n) + "." + n.Namespace + ".svc"
+}
+
 // RPCSecretName is the Secret that holds the RPC user and password.
 func RPCSecretName(n *v1alpha1.BitcoinNetwork) string {
 	if n.Spec.RPCSecretName != "" {

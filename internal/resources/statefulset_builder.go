@@ -34,6 +34,7 @@ const (
 	volumeConfig = "config"
 	volumeData   = "data"
 	volumeTmp    = "tmp"
+	volumeTLS    = "tls"
 )
 
 // Environment variables a node container gets from its credentials Secret.
@@ -47,7 +48,8 @@ const (
 type NodeParams struct {
 	// Image is the node image: spec.image or the operator's default.
 	Image string
-	// CredentialsHash fingerprints the RPC credentials (see CredentialsHash).
+	// CredentialsHash fingerprints the RPC credentials (see CredentialsHash)
+	// and, for btcd, the TLS certificate: new ones roll the nodes.
 	CredentialsHash string
 }
 
@@ -117,6 +119,15 @@ func podSpec(n *v1alpha1.BitcoinNetwork, p NodeParams) corev1.PodSpec {
 	if n.Spec.Storage == nil {
 		volumes = append(volumes, corev1.Volume{Name: volumeData, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
 	}
+	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
+		volumes = append(volumes, corev1.Volume{Name: volumeTLS, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName: TLSSecretName(n),
+			Items: []corev1.KeyToPath{
+				{Key: corev1.TLSCertKey, Path: corev1.TLSCertKey},
+				{Key: corev1.TLSPrivateKeyKey, Path: corev1.TLSPrivateKeyKey},
+			},
+		}}})
+	}
 	return corev1.PodSpec{
 		// Nodes never call the Kubernetes API.
 		AutomountServiceAccountToken: ptr.To(false),
@@ -172,6 +183,7 @@ func nodeContainer(n *v1alpha1.BitcoinNetwork, p NodeParams) corev1.Container {
 			"--rpcuser=$(" + envRPCUser + ")",
 			"--rpcpass=$(" + envRPCPassword + ")",
 		}
+		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: volumeTLS, MountPath: TLSDir, ReadOnly: true})
 		c.Env = append(c.Env,
 			secretEnv(envRPCUser, RPCSecretName(n), SecretKeyUser),
 			secretEnv(envRPCPassword, RPCSecretName(n), SecretKeyPassword),

@@ -377,3 +377,10 @@ func mapKeys(m map[string]bool) []string {
 }
 
 func mapKeysSeq(m map[string]bool) iter.Seq[string] { return maps.Keys(m) }
+
+// Network returns the network the node was started on.
+func (n *Node) Network() *Network {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.network
+}

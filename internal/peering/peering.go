@@ -1,0 +1,315 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package peering verifies and repairs a network's peer-to-peer graph over
+// the nodes' RPC: it reads each node's added peers and live connections,
+// adds the planned peers that are missing and removes the ones the plan no
+// longer has. It knows nothing of Kubernetes.
+package peering
+
+import (
+	"context"
+	"net"
+	"slices"
+	"sync"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/topology"
+)
+
+// Member is one node of the network, by ordinal.
+type Member struct {
+	Ordinal int
+	// P2PAddress is the "ip:port" its peers connect to.
+	P2PAddress string
+	// Node is its RPC client; nil when the node is not ready, so it is
+	// neither called nor connected to.
+	Node bitcoin.Node
+}
+
+// Options of a repair pass.
+type Options struct {
+	Implementation bitcoin.Implementation
+	Topology       topology.Kind
+	// Size is the number of nodes the network should have: the plan is
+	// made for all of them, and edges to nodes not ready wait.
+	Size int
+	// NetworkAddresses are P2P addresses that belong (or belonged) to this
+	// network. Only added peers among them are removed when unplanned, so
+	// peers a user added by hand stay.
+	NetworkAddresses []string
+	// Concurrency bounds the nodes called at once.
+	Concurrency int
+}
+
+// NodeReport is what one node told, and what was done to it.
+type NodeReport struct {
+	// Reachable is false when a call failed; Err says why.
+	Reachable bool
+	Err       error
+	// Peers is the number of live connections.
+	Peers int
+	// ExpectedPeers is the number of connections the plan gives the node.
+	ExpectedPeers int
+	BlockHeight   int64
+	// PlannedEdges are the peers the node should add; ConnectedEdges of
+	// them were connected when checked.
+	PlannedEdges, ConnectedEdges int
+	// Added and Removed are the peers added (or reconnected) and removed.
+	Added, Removed []string
+	// Calls is the number of RPC calls made to the node.
+	Calls int
+}
+
+// Report is the outcome of a repair pass, by ordinal.
+type Report struct {
+	Nodes map[int]*NodeReport
+	// PlannedEdges counts edges whose both ends are members; edges to
+	// nodes that are missing or not ready are Waiting.
+	PlannedEdges, ConnectedEdges, WaitingEdges int
+}
+
+// Repaired reports whether the pass changed anything.
+func (r Report) Repaired() bool {
+	for _, n := range r.Nodes {
+		if len(n.Added) > 0 || len(n.Removed) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Repair runs one verify-and-repair pass: it observes every ready node,
+// decides what to change (a pure function of the observations) and acts. A
+// slow or dead node only marks its own report: every call has the client's
+// deadline, and nodes are handled concurrently.
+func Repair(ctx context.Context, members []Member, opts Options) (Report, error) {
+	edges, err := topology.Plan(opts.Topology, opts.Size)
+	if err != nil {
+		return Report{}, err
+	}
+	report := Report{Nodes: map[int]*NodeReport{}}
+	observations := map[int]Observation{}
+	var mu sync.Mutex
+	forEachReady(members, opts.Concurrency, func(m Member) {
+		r := &NodeReport{}
+		obs, err := observe(ctx, m.Node, r)
+		mu.Lock()
+		defer mu.Unlock()
+		report.Nodes[m.Ordinal] = r
+		if err != nil {
+			r.Err = err
+			return
+		}
+		r.Reachable = true
+		r.BlockHeight, r.Peers = obs.BlockHeight, obs.Peers
+		observations[m.Ordinal] = obs
+	})
+
+	plan := Decide(edges, members, observations, opts)
+	neighbours := topology.Neighbours(edges, opts.Size)
+	for ordinal, r := range report.Nodes {
+		if ordinal < opts.Size {
+			r.ExpectedPeers = len(neighbours[ordinal])
+		}
+		r.PlannedEdges, r.ConnectedEdges = plan.Planned[ordinal], plan.Connected[ordinal]
+	}
+	report.PlannedEdges, report.ConnectedEdges, report.WaitingEdges = plan.PlannedEdges, plan.ConnectedEdges, plan.WaitingEdges
+
+	forEachReady(members, opts.Concurrency, func(m Member) {
+		mu.Lock()
+		r := report.Nodes[m.Ordinal]
+		acts := plan.Actions[m.Ordinal]
+		mu.Unlock()
+		if r.Reachable {
+			act(ctx, m.Node, acts, opts.Implementation, r)
+		}
+	})
+	return report, nil
+}
+
+// Observation is what one node reported.
+type Observation struct {
+	BlockHeight int64
+	Added       []bitcoin.AddedNode
+	Peers       int
+}
+
+func observe(ctx context.Context, node bitcoin.Node, r *NodeReport) (Observation, error) {
+	var obs Observation
+	var err error
+	r.Calls++
+	if obs.BlockHeight, err = node.BlockCount(ctx); err != nil {
+		return obs, err
+	}
+	r.Calls++
+	if obs.Added, err = node.AddedNodes(ctx); err != nil {
+		return obs, err
+	}
+	r.Calls++
+	peers, err := node.Peers(ctx)
+	obs.Peers = len(peers)
+	return obs, err
+}
+
+// Actions are the changes to make on one node.
+type Actions struct {
+	Add    []string
+	Remove []string
+}
+
+// Decision is what Decide found and chose.
+type Decision struct {
+	Actions map[int]Actions
+	// Planned and Connected count, per adding node, its planned edges to
+	// ready nodes and those already up.
+	Planned, Connected                         map[int]int
+	PlannedEdges, ConnectedEdges, WaitingEdges int
+}
+
+// Decide compares the plan with what the nodes reported. An edge between
+// two ready nodes is up when either end has the other added and connected
+// (so a connection made in the opposite direction, e.g. before a plan
+// change, counts: Bitcoin Core would not open a second one to the same
+// address). A missing edge is added from its planned end. An added peer is
+// removed only when it is one of this network's addresses and the plan has
+// no edge between the two nodes in either direction.
+func Decide(edges []topology.Edge, members []Member, obs map[int]Observation, opts Options) Decision {
+	d := Decision{Actions: map[int]Actions{}, Planned: map[int]int{}, Connected: map[int]int{}}
+	address := map[int]string{}
+	ordinalOf := map[string]int{}
+	for _, m := range members {
+		if m.P2PAddress != "" {
+			address[m.Ordinal] = m.P2PAddress
+			ordinalOf[m.P2PAddress] = m.Ordinal
+		}
+	}
+	has := func(at int, peer int, needConnected bool) bool {
+		for _, a := range obs[at].Added {
+			if a.Address == address[peer] && (a.Connected || !needConnected) {
+				return true
+			}
+		}
+		return false
+	}
+	paired := map[[2]int]bool{}
+	for _, e := range edges {
+		paired[[2]int{min(e.From, e.To), max(e.From, e.To)}] = true
+		_, fromUp := obs[e.From]
+		_, toUp := obs[e.To]
+		if !fromUp || !toUp || address[e.To] == "" {
+			d.WaitingEdges++
+			continue
+		}
+		d.PlannedEdges++
+		d.Planned[e.From]++
+		if has(e.From, e.To, true) || has(e.To, e.From, true) {
+			d.ConnectedEdges++
+			d.Connected[e.From]++
+			continue
+		}
+		a := d.Actions[e.From]
+		a.Add = append(a.Add, address[e.To])
+		d.Actions[e.From] = a
+	}
+	if opts.Topology == topology.None {
+		return d
+	}
+	for ordinal, o := range obs {
+		for _, added := range o.Added {
+			if !belongs(added.Address, opts.NetworkAddresses) {
+				continue
+			}
+			if peer, ok := ordinalOf[added.Address]; ok && paired[[2]int{min(ordinal, peer), max(ordinal, peer)}] {
+				continue
+			}
+			a := d.Actions[ordinal]
+			a.Remove = append(a.Remove, added.Address)
+			d.Actions[ordinal] = a
+		}
+	}
+	for o, a := range d.Actions {
+		slices.Sort(a.Add)
+		slices.Sort(a.Remove)
+		d.Actions[o] = a
+	}
+	return d
+}
+
+// act applies one node's actions.
+func act(ctx context.Context, node bitcoin.Node, a Actions, impl bitcoin.Implementation, r *NodeReport) {
+	for _, addr := range a.Add {
+		r.Calls++
+		if err := node.AddPeer(ctx, addr); err != nil {
+			r.Reachable, r.Err = false, err
+			return
+		}
+		// Bitcoin Core connects added peers in a loop that may wait a
+		// minute; onetry connects now. btcd connects on add.
+		if impl == bitcoin.Bitcoind {
+			r.Calls++
+			if err := node.ConnectOnce(ctx, addr); err != nil {
+				r.Reachable, r.Err = false, err
+				return
+			}
+		}
+		r.Added = append(r.Added, addr)
+	}
+	for _, addr := range a.Remove {
+		r.Calls++
+		if err := node.RemovePeer(ctx, addr); err != nil {
+			r.Reachable, r.Err = false, err
+			return
+		}
+		r.Removed = append(r.Removed, addr)
+	}
+}
+
+// forEachReady runs f for every member with a client, at most concurrency
+// at a time.
+func forEachReady(members []Member, concurrency int, f func(Member)) {
+	sem := make(chan struct{}, max(concurrency, 1))
+	var wg sync.WaitGroup
+	for _, m := range members {
+		if m.Node == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			f(m)
+		}()
+	}
+	wg.Wait()
+}
+
+// belongs reports whether address is one of the network's, comparing
+// hosts and ports as parsed (so "127.0.0.2:18444" matches however written).
+func belongs(address string, network []string) bool {
+	host, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return false
+	}
+	for _, n := range network {
+		h, p, err := net.SplitHostPort(n)
+		if err == nil && p == port && net.ParseIP(h).Equal(net.ParseIP(host)) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,161 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package peering_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin/fake"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/peering"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/rpcauth"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/topology"
+)
+
+func addr(i int) string { return fmt.Sprintf("127.0.50.%d:18444", i+1) }
+
+func TestDecideAddsMissingEdgesFromThePlannedEndOnly(t *testing.T) {
+	edges, _ := topology.Plan(topology.Mesh, 3) // 0→1, 2→0, 1→2
+	members := []peering.Member{{Ordinal: 0, P2PAddress: addr(0)}, {Ordinal: 1, P2PAddress: addr(1)}, {Ordinal: 2, P2PAddress: addr(2)}}
+	obs := map[int]peering.Observation{
+		0: {Added: []bitcoin.AddedNode{{Address: addr(1), Connected: true}}},
+		1: {},
+		// 2 was connected to 1 by 1's old plan: the reverse direction counts.
+		2: {Added: []bitcoin.AddedNode{{Address: addr(1), Connected: true}}},
+	}
+	d := peering.Decide(edges, members, obs, peering.Options{Topology: topology.Mesh, Size: 3})
+	if d.PlannedEdges != 3 || d.ConnectedEdges != 2 {
+		t.Errorf("planned %d connected %d, want 3 and 2", d.PlannedEdges, d.ConnectedEdges)
+	}
+	want := map[int]peering.Actions{2: {Add: []string{addr(0)}}}
+	if len(d.Actions) != 1 || !slices.Equal(d.Actions[2].Add, want[2].Add) || len(d.Actions[2].Remove) != 0 {
+		t.Errorf("actions %+v, want %+v", d.Actions, want)
+	}
+}
+
+func TestDecideRemovesOnlyUnplannedPeersOfThisNetwork(t *testing.T) {
+	edges, _ := topology.Plan(topology.Mesh, 2) // 0→1
+	members := []peering.Member{{Ordinal: 0, P2PAddress: addr(0)}, {Ordinal: 1, P2PAddress: addr(1)}}
+	external := "192.0.2.10:18444" // a peer the user added by hand
+	obs := map[int]peering.Observation{
+		0: {Added: []bitcoin.AddedNode{{Address: addr(1), Connected: true}, {Address: addr(2), Connected: true}, {Address: external}}},
+		1: {},
+	}
+	opts := peering.Options{Topology: topology.Mesh, Size: 2, NetworkAddresses: []string{addr(0), addr(1), addr(2)}}
+	d := peering.Decide(edges, members, obs, opts)
+	if got := d.Actions[0]; len(got.Add) != 0 || !slices.Equal(got.Remove, []string{addr(2)}) {
+		t.Errorf("actions on 0: %+v, want only the scaled-away node removed", got)
+	}
+	opts.Topology = topology.None
+	none, _ := topology.Plan(topology.None, 2)
+	if d := peering.Decide(none, members, obs, opts); len(d.Actions) != 0 {
+		t.Errorf("topology none: %+v, want no actions", d.Actions)
+	}
+}
+
+func TestDecideWaitsForNodesThatAreNotReady(t *testing.T) {
+	edges, _ := topology.Plan(topology.Ring, 3)
+	members := []peering.Member{{Ordinal: 0, P2PAddress: addr(0)}, {Ordinal: 1, P2PAddress: addr(1)}}
+	obs := map[int]peering.Observation{0: {}, 1: {}}
+	d := peering.Decide(edges, members, obs, peering.Options{Topology: topology.Ring, Size: 3})
+	if d.PlannedEdges != 1 || d.WaitingEdges != 2 || !slices.Equal(d.Actions[0].Add, []string{addr(1)}) {
+		t.Errorf("%+v: want 0→1 added and the two edges of the missing node waiting", d)
+	}
+}
+
+// fakeNetwork starts n fake bitcoind nodes served over HTTP.
+func fakeNetwork(t *testing.T, n int) ([]*fake.Node, []peering.Member) {
+	t.Helper()
+	network := fake.NewNetwork()
+	var nodes []*fake.Node
+	var members []peering.Member
+	transport := bitcoin.Transport(nil)
+	for i := 0; i < n; i++ {
+		node := &fake.Node{P2PAddress: addr(i), RPCAuth: rpcauth.Value("u", "", "p"), Chain: "regtest", RetryInterval: time.Hour}
+		node.Start(network)
+		srv := httptest.NewServer(node)
+		t.Cleanup(func() { srv.Close(); node.Stop() })
+		nodes = append(nodes, node)
+		members = append(members, peering.Member{Ordinal: i, P2PAddress: addr(i), Node: bitcoin.New(bitcoin.Bitcoind,
+			bitcoin.Endpoint{Address: strings.TrimPrefix(srv.URL, "http://"), User: "u", Password: "p"}, transport, time.Second)})
+	}
+	return nodes, members
+}
+
+func TestRepairConnectsAFakeMeshAndThenHasNothingToDo(t *testing.T) {
+	ctx := context.Background()
+	for _, size := range []int{3, 8, 17} {
+		_, members := fakeNetwork(t, size)
+		opts := peering.Options{Implementation: bitcoin.Bitcoind, Topology: topology.Mesh, Size: size, Concurrency: 4}
+		first, err := peering.Repair(ctx, members, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !first.Repaired() || first.ConnectedEdges != 0 || first.PlannedEdges != size*(size-1)/2 {
+			t.Errorf("size %d: first pass %d/%d connected, repaired %v", size, first.ConnectedEdges, first.PlannedEdges, first.Repaired())
+		}
+		second, _ := peering.Repair(ctx, members, opts)
+		if second.Repaired() || second.ConnectedEdges != second.PlannedEdges {
+			t.Errorf("size %d: second pass %d/%d connected, repaired %v; want a full mesh and no action", size, second.ConnectedEdges, second.PlannedEdges, second.Repaired())
+		}
+		for o, r := range second.Nodes {
+			if r.Peers != size-1 || r.ExpectedPeers != size-1 {
+				t.Errorf("size %d node %d: %d peers, expected %d; want %d", size, o, r.Peers, r.ExpectedPeers, size-1)
+			}
+		}
+	}
+}
+
+func TestRepairReconnectsARestartedNodeAndIsolatesADeadOne(t *testing.T) {
+	ctx := context.Background()
+	nodes, members := fakeNetwork(t, 4)
+	opts := peering.Options{Implementation: bitcoin.Bitcoind, Topology: topology.Mesh, Size: 4, Concurrency: 2}
+	if _, err := peering.Repair(ctx, members, opts); err != nil {
+		t.Fatal(err)
+	}
+	// Node 2 restarts: Core forgets its added peers and drops connections.
+	nodes[2].Stop()
+	nodes[2].Start(fakeNetworkOf(t, nodes))
+	r, _ := peering.Repair(ctx, members, opts)
+	if !r.Repaired() || r.ConnectedEdges == r.PlannedEdges {
+		t.Errorf("after a restart: %d/%d connected, repaired %v; want repairs", r.ConnectedEdges, r.PlannedEdges, r.Repaired())
+	}
+	r, _ = peering.Repair(ctx, members, opts)
+	if r.ConnectedEdges != r.PlannedEdges {
+		t.Errorf("after repair: %d/%d connected", r.ConnectedEdges, r.PlannedEdges)
+	}
+	// Node 3's RPC server disappears: only its report says so.
+	members[3].Node = bitcoin.New(bitcoin.Bitcoind, bitcoin.Endpoint{Address: "127.0.0.1:1"}, bitcoin.Transport(nil), time.Second)
+	r, _ = peering.Repair(ctx, members, opts)
+	for o, nr := range r.Nodes {
+		if (o == 3) == nr.Reachable {
+			t.Errorf("node %d reachable=%v (err %v)", o, nr.Reachable, nr.Err)
+		}
+	}
+}
+
+// fakeNetworkOf finds the network the fakes share (they were started on one).
+func fakeNetworkOf(t *testing.T, nodes []*fake.Node) *fake.Network {
+	t.Helper()
+	return nodes[0].Network()
+}
