@@ -36,6 +36,7 @@ import (
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
 )
 
 // RBAC for the secure metrics endpoint: it authenticates and authorizes
@@ -55,6 +56,10 @@ func main() {
 	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS with authentication and authorization.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false, "Enable HTTP/2 for the metrics server (off by default: CVE-2023-44487, CVE-2023-39325).")
 	flag.StringVar(&clusterDomain, "cluster-domain", "cluster.local", "DNS domain of the cluster, used in the nodes' DNS names.")
+	var peers controllers.PeerOptions
+	flag.DurationVar(&peers.RPCTimeout, "rpc-timeout", bitcoin.DefaultTimeout, "Deadline of each RPC call to a node.")
+	flag.DurationVar(&peers.CheckInterval, "peer-check-interval", controllers.DefaultPeerCheckInterval, "How often to verify and repair the nodes' peers when nothing changes (a network's spec.peerCheckInterval overrides it).")
+	flag.IntVar(&peers.Concurrency, "rpc-concurrency", 8, "How many nodes of one network the operator calls at once.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -64,7 +69,7 @@ func main() {
 	if err := run(config{
 		metricsAddr: metricsAddr, probeAddr: probeAddr, leaderElect: leaderElect,
 		leaderElectionNamespace: leaderElectionNamespace, secureMetrics: secureMetrics,
-		enableHTTP2: enableHTTP2, clusterDomain: clusterDomain,
+		enableHTTP2: enableHTTP2, clusterDomain: clusterDomain, peers: peers,
 	}); err != nil {
 		log.Error(err, "operator stopped")
 		os.Exit(1)
@@ -74,6 +79,7 @@ func main() {
 type config struct {
 	metricsAddr, probeAddr, leaderElectionNamespace, clusterDomain string
 	leaderElect, secureMetrics, enableHTTP2                        bool
+	peers                                                          controllers.PeerOptions
 }
 
 func run(cfg config) error {
@@ -118,6 +124,7 @@ func run(cfg config) error {
 			v1alpha1.ImplementationBtcd:     os.Getenv("RELATED_IMAGE_BTCD"),
 		},
 		ClusterDomain: cfg.clusterDomain,
+		Peers:         cfg.peers,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the BitcoinNetwork controller: %w", err)
 	}

@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -38,6 +39,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/pki"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/rpcauth"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
@@ -58,6 +60,10 @@ type BitcoinNetworkReconciler struct {
 	DefaultImages map[v1alpha1.Implementation]string
 	// ClusterDomain is the cluster's DNS domain, for node DNS names.
 	ClusterDomain string
+	// Peers configures how the operator talks to the nodes.
+	Peers PeerOptions
+
+	transports transportCache
 }
 
 // +kubebuilder:rbac:groups=bitcoin.network-operator.dev,resources=bitcoinnetworks,verbs=get;list;watch
@@ -73,23 +79,35 @@ func (r *BitcoinNetworkReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	log := logf.FromContext(ctx)
 	n := &v1alpha1.BitcoinNetwork{}
 	if err := r.Client.Get(ctx, req.NamespacedName, n); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.transports.forget(req.Namespace, req.Name)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !n.DeletionTimestamp.IsZero() {
 		// Owner references let the garbage collector remove everything.
+		r.transports.forget(n.Namespace, n.Name)
 		return ctrl.Result{}, nil
 	}
 
-	problem, configHash, applyErr := r.applyNetwork(ctx, n)
+	problem, configHash, access, applyErr := r.applyNetwork(ctx, n)
 
 	pods := &corev1.PodList{}
 	if err := r.Client.List(ctx, pods, client.InNamespace(n.Namespace), client.MatchingLabelsSelector{Selector: resources.Selector(n)}); err != nil {
 		return ctrl.Result{}, errors.Join(applyErr, fmt.Errorf("listing pods: %w", err))
 	}
+	var peering *status.Peering
+	var repaired map[string]int
+	if applyErr == nil && problem == nil && n.Spec.Topology != v1alpha1.TopologyNone {
+		var err error
+		if peering, repaired, err = r.checkPeers(ctx, n, pods.Items, access); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	newStatus := status.Compute(status.Observed{
-		Network: n, Pods: pods.Items, DesiredConfigHash: configHash, Problem: problem, ClusterDomain: r.ClusterDomain,
+		Network: n, Pods: pods.Items, DesiredConfigHash: configHash, Problem: problem, ClusterDomain: r.ClusterDomain, Peering: peering,
 	})
-	if err := r.writeStatus(ctx, n, newStatus); err != nil {
+	if err := r.writeStatus(ctx, n, newStatus, repaired); err != nil {
 		return ctrl.Result{}, errors.Join(applyErr, err)
 	}
 	if applyErr != nil {
@@ -99,13 +117,14 @@ func (r *BitcoinNetworkReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		// Nothing to retry: the watch on the user's Secret (or a spec
 		// change) brings the network back here once it is fixed.
 		log.Info("network blocked", "reason", problem.Reason, "message", problem.Message)
+		return ctrl.Result{}, nil
 	}
-	return ctrl.Result{}, nil
+	return ctrl.Result{RequeueAfter: r.nextPeerCheck(n, peering)}, nil
 }
 
 // writeStatus patches the status subresource when it changed, and records
 // an event per condition transition.
-func (r *BitcoinNetworkReconciler) writeStatus(ctx context.Context, n *v1alpha1.BitcoinNetwork, newStatus v1alpha1.BitcoinNetworkStatus) error {
+func (r *BitcoinNetworkReconciler) writeStatus(ctx context.Context, n *v1alpha1.BitcoinNetwork, newStatus v1alpha1.BitcoinNetworkStatus, repaired map[string]int) error {
 	if equality.Semantic.DeepEqual(n.Status, newStatus) {
 		return nil
 	}
@@ -114,7 +133,9 @@ func (r *BitcoinNetworkReconciler) writeStatus(ctx context.Context, n *v1alpha1.
 	if err := r.Client.Status().Patch(ctx, n, client.MergeFrom(orig)); err != nil {
 		return fmt.Errorf("writing status: %w", err)
 	}
-	for _, e := range status.Transitions(orig.Status.Conditions, newStatus.Conditions) {
+	events := status.Transitions(orig.Status.Conditions, newStatus.Conditions)
+	events = append(events, status.NodeTransitions(orig.Status.Nodes, newStatus.Nodes, repaired)...)
+	for _, e := range events {
 		r.Recorder.Eventf(n, nil, e.Type, e.Reason, e.Action, "%s", e.Message)
 	}
 	return nil
@@ -123,16 +144,27 @@ func (r *BitcoinNetworkReconciler) writeStatus(ctx context.Context, n *v1alpha1.
 // applyNetwork applies every object of the network. It returns a Problem
 // when the spec cannot be satisfied until the user acts, the config hash it
 // gave the nodes, and an error for failures worth retrying.
-func (r *BitcoinNetworkReconciler) applyNetwork(ctx context.Context, n *v1alpha1.BitcoinNetwork) (*status.Problem, string, error) {
+func (r *BitcoinNetworkReconciler) applyNetwork(ctx context.Context, n *v1alpha1.BitcoinNetwork) (*status.Problem, string, nodeAccess, error) {
+	var access nodeAccess
 	if err := applyObject(ctx, r.Client, resources.DesiredConfigMap(n)); err != nil {
-		return nil, "", err
+		return nil, "", access, err
 	}
 	if err := applyObject(ctx, r.Client, resources.DesiredService(n)); err != nil {
-		return nil, "", err
+		return nil, "", access, err
 	}
 	creds, problem, err := r.credentials(ctx, n)
 	if err != nil || problem != nil {
-		return problem, "", err
+		return problem, "", access, err
+	}
+	access.credentials = creds
+	credentialsHash := resources.CredentialsHash(n, creds)
+	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
+		tlsSecret, err := r.tlsSecret(ctx, n)
+		if err != nil {
+			return nil, "", access, err
+		}
+		access.caPEM = tlsSecret.Data[resources.SecretKeyCACert]
+		credentialsHash += "/" + pki.Fingerprint(tlsSecret.Data[corev1.TLSCertKey])
 	}
 	image := n.Spec.Image
 	if image == "" {
@@ -141,17 +173,39 @@ func (r *BitcoinNetworkReconciler) applyNetwork(ctx context.Context, n *v1alpha1
 	if image == "" {
 		return &status.Problem{Reason: status.ReasonImageNotSet, Message: fmt.Sprintf(
 			"spec.image is empty and the operator has no default %s image: set spec.image, or RELATED_IMAGE_%s on the operator",
-			n.Spec.Implementation, map[v1alpha1.Implementation]string{v1alpha1.ImplementationBitcoind: "BITCOIND", v1alpha1.ImplementationBtcd: "BTCD"}[n.Spec.Implementation])}, "", nil
+			n.Spec.Implementation, map[v1alpha1.Implementation]string{v1alpha1.ImplementationBitcoind: "BITCOIND", v1alpha1.ImplementationBtcd: "BTCD"}[n.Spec.Implementation])}, "", access, nil
 	}
-	credentialsHash := resources.CredentialsHash(n, creds)
 	sts := resources.DesiredStatefulSet(n, resources.NodeParams{Image: image, CredentialsHash: credentialsHash})
 	if err := r.recordScaling(ctx, n); err != nil {
-		return nil, "", err
+		return nil, "", access, err
 	}
 	if err := applyObject(ctx, r.Client, sts); err != nil {
-		return nil, "", err
+		return nil, "", access, err
 	}
-	return nil, resources.ConfigHash(n, credentialsHash), nil
+	return nil, resources.ConfigHash(n, credentialsHash), access, nil
+}
+
+// tlsSecret returns a btcd network's TLS Secret, creating it once.
+func (r *BitcoinNetworkReconciler) tlsSecret(ctx context.Context, n *v1alpha1.BitcoinNetwork) (*corev1.Secret, error) {
+	secret := &corev1.Secret{}
+	key := types.NamespacedName{Namespace: n.Namespace, Name: resources.TLSSecretName(n)}
+	err := r.Client.Get(ctx, key, secret)
+	if err == nil || !apierrors.IsNotFound(err) {
+		return secret, err
+	}
+	if secret, err = resources.NewTLSSecret(n, r.ClusterDomain, time.Now()); err != nil {
+		return nil, fmt.Errorf("issuing TLS certificate: %w", err)
+	}
+	err = r.Client.Create(ctx, secret, client.FieldOwner(resources.FieldOwner))
+	if apierrors.IsAlreadyExists(err) {
+		existing := &corev1.Secret{}
+		return existing, r.APIReader.Get(ctx, key, existing)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("creating Secret %s: %w", key.Name, err)
+	}
+	logf.FromContext(ctx).Info("issued RPC TLS certificate", "secret", key.Name)
+	return secret, nil
 }
 
 // recordScaling records an event when the network's node count differs

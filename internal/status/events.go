@@ -17,6 +17,8 @@ limitations under the License.
 package status
 
 import (
+	"fmt"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -52,6 +54,36 @@ func Transitions(old, new []metav1.Condition) []Event {
 	newReady := meta.FindStatusCondition(new, v1alpha1.ConditionReady)
 	if !oldReady && newReady != nil && newReady.Status == metav1.ConditionTrue {
 		events = append(events, Event{Type: corev1.EventTypeNormal, Reason: "NetworkReady", Action: "Reconcile", Message: newReady.Message})
+	}
+	return events
+}
+
+// NodeTransitions returns events for nodes that became unreachable, joined
+// the network (all their planned connections up for the first time), or
+// had lost connections repaired. repaired counts the connections the
+// operator re-made per node in this pass.
+func NodeTransitions(old, new []v1alpha1.NodeStatus, repaired map[string]int) []Event {
+	before := map[string]v1alpha1.NodeStatus{}
+	for _, n := range old {
+		before[n.Name] = n
+	}
+	wired := func(n v1alpha1.NodeStatus) bool {
+		return n.Message == "" && n.ExpectedPeers > 0 && n.Peers >= n.ExpectedPeers
+	}
+	var events []Event
+	for _, n := range new {
+		prev, existed := before[n.Name]
+		switch {
+		case n.Message != "" && (!existed || prev.Message == ""):
+			events = append(events, Event{Type: corev1.EventTypeWarning, Reason: "NodeUnreachable", Action: "CheckPeers",
+				Message: fmt.Sprintf("Node %s: %s", n.Name, n.Message)})
+		case existed && wired(prev) && repaired[n.Name] > 0:
+			events = append(events, Event{Type: corev1.EventTypeNormal, Reason: "PeersRepaired", Action: "RepairPeers",
+				Message: fmt.Sprintf("Node %s: reconnected %d planned peer(s).", n.Name, repaired[n.Name])})
+		case wired(n) && (!existed || !wired(prev)):
+			events = append(events, Event{Type: corev1.EventTypeNormal, Reason: "NodeJoined", Action: "ConnectPeers",
+				Message: fmt.Sprintf("Node %s (%s) is connected to its %d planned peers.", n.Name, n.IP, n.ExpectedPeers)})
+		}
 	}
 	return events
 }

@@ -47,7 +47,30 @@ const (
 	ReasonRPCSecretNotFound = "RPCSecretNotFound"
 	ReasonRPCSecretInvalid  = "RPCSecretInvalid"
 	ReasonImageNotSet       = "ImageNotSet"
+
+	ReasonAllPeersConnected = "AllPeersConnected"
+	ReasonConnecting        = "Connecting"
+	ReasonWaitingForNodes   = "WaitingForNodes"
+	ReasonTopologyNone      = "TopologyNone"
+	ReasonNoNodes           = "NoNodes"
 )
+
+// Peering is what the operator saw and did on the nodes' peer network.
+type Peering struct {
+	// Nodes by pod name; nodes missing here were not called (not ready).
+	Nodes map[string]NodePeering
+	// PlannedEdges are planned connections between ready nodes, of which
+	// ConnectedEdges are up; WaitingEdges involve nodes not ready yet.
+	PlannedEdges, ConnectedEdges, WaitingEdges int
+}
+
+// NodePeering is one node's peer state.
+type NodePeering struct {
+	Peers, ExpectedPeers int32
+	BlockHeight          int64
+	// Message is the RPC error of the last call, without credentials.
+	Message string
+}
 
 // Problem is why the operator cannot bring a network to its spec. Its
 // message names the field at fault and the fix.
@@ -68,6 +91,8 @@ type Observed struct {
 	Problem *Problem
 	// ClusterDomain is the cluster's DNS domain, for node DNS names.
 	ClusterDomain string
+	// Peering is nil when the operator did not get to check the peers.
+	Peering *Peering
 }
 
 // Compute returns the network's new status. Conditions keep their last
@@ -131,6 +156,8 @@ func Compute(o Observed) v1alpha1.BitcoinNetworkStatus {
 		})
 	}
 
+	setPeersConnected(o, st.CurrentNodes, set)
+
 	switch {
 	case o.Problem != nil:
 		set(v1alpha1.ConditionReady, metav1.ConditionFalse, o.Problem.Reason, o.Problem.Message)
@@ -147,6 +174,29 @@ func Compute(o Observed) v1alpha1.BitcoinNetworkStatus {
 	return st
 }
 
+func setPeersConnected(o Observed, current int32, set func(string, metav1.ConditionStatus, string, string)) {
+	n := o.Network
+	switch {
+	case n.Spec.Topology == v1alpha1.TopologyNone:
+		set(v1alpha1.ConditionPeersConnected, metav1.ConditionTrue, ReasonTopologyNone,
+			"spec.topology is none: the operator adds and removes no peers.")
+	case n.Spec.Nodes == 0:
+		set(v1alpha1.ConditionPeersConnected, metav1.ConditionTrue, ReasonNoNodes, "No node runs.")
+	case o.Problem != nil || o.Peering == nil:
+		set(v1alpha1.ConditionPeersConnected, metav1.ConditionUnknown, ReasonBlocked, "Peers are not checked until the network is reconciled.")
+	case o.Peering.WaitingEdges > 0 || current < n.Spec.Nodes:
+		set(v1alpha1.ConditionPeersConnected, metav1.ConditionFalse, ReasonWaitingForNodes,
+			fmt.Sprintf("%d of %d planned connections are up; %d wait for nodes to become ready.",
+				o.Peering.ConnectedEdges, o.Peering.PlannedEdges+o.Peering.WaitingEdges, o.Peering.WaitingEdges))
+	case o.Peering.ConnectedEdges < o.Peering.PlannedEdges:
+		set(v1alpha1.ConditionPeersConnected, metav1.ConditionFalse, ReasonConnecting,
+			fmt.Sprintf("%d of %d planned connections are up; the operator is connecting the rest.", o.Peering.ConnectedEdges, o.Peering.PlannedEdges))
+	default:
+		set(v1alpha1.ConditionPeersConnected, metav1.ConditionTrue, ReasonAllPeersConnected,
+			fmt.Sprintf("All %d planned connections are up.", o.Peering.PlannedEdges))
+	}
+}
+
 // nodeStatuses lists the node pods that are not being deleted, by ordinal.
 func nodeStatuses(o Observed) []v1alpha1.NodeStatus {
 	n := o.Network
@@ -156,14 +206,27 @@ func nodeStatuses(o Observed) []v1alpha1.NodeStatus {
 		if !ok {
 			continue
 		}
-		nodes = append(nodes, v1alpha1.NodeStatus{
+		node := v1alpha1.NodeStatus{
 			Name:     p.Name,
 			Ordinal:  ordinal,
 			Ready:    podReady(&p),
 			IP:       p.Status.PodIP,
 			NodeName: p.Spec.NodeName,
 			DNSName:  fmt.Sprintf("%s.%s.%s.svc.%s", p.Name, resources.ServiceName(n), n.Namespace, o.ClusterDomain),
-		})
+		}
+		if o.Peering != nil {
+			if np, ok := o.Peering.Nodes[p.Name]; ok {
+				node.Peers, node.ExpectedPeers, node.BlockHeight, node.Message = np.Peers, np.ExpectedPeers, np.BlockHeight, np.Message
+			}
+		} else {
+			// Keep the last peer observation while peers are not checked.
+			for _, old := range n.Status.Nodes {
+				if old.Name == p.Name && old.IP == p.Status.PodIP {
+					node.Peers, node.ExpectedPeers, node.BlockHeight, node.Message = old.Peers, old.ExpectedPeers, old.BlockHeight, old.Message
+				}
+			}
+		}
+		nodes = append(nodes, node)
 	}
 	slices.SortFunc(nodes, func(a, b v1alpha1.NodeStatus) int { return int(a.Ordinal - b.Ordinal) })
 	return nodes

@@ -58,7 +58,7 @@ func numericNonRoot(user string) bool {
 
 func makeVar(t *testing.T, makefile, name string) string {
 	t.Helper()
-	m := regexp.MustCompile(`(?m)^`+name+` \?= (.*)$`).FindStringSubmatch(makefile)
+	m := regexp.MustCompile(`(?m)^` + name + ` \?= (.*)$`).FindStringSubmatch(makefile)
 	if m == nil {
 		t.Fatalf("Makefile does not set %s", name)
 	}

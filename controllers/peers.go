@@ -1,0 +1,243 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/peering"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/pki"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/topology"
+)
+
+// PeerOptions configure how the operator talks to the nodes.
+type PeerOptions struct {
+	// RPCTimeout bounds each RPC call (default bitcoin.DefaultTimeout).
+	RPCTimeout time.Duration
+	// CheckInterval is how often peers are verified when nothing changes,
+	// unless the network sets spec.peerCheckInterval (default 30s).
+	CheckInterval time.Duration
+	// Concurrency bounds the nodes of one network called at once.
+	Concurrency int
+}
+
+// DefaultPeerCheckInterval is the default period of peer verification.
+const DefaultPeerCheckInterval = 30 * time.Second
+
+// recheckAfterRepair is how soon the operator verifies a repair it made, or
+// retries connections that are not up yet.
+const recheckAfterRepair = 2 * time.Second
+
+// nodeAccess is what the operator needs to call a network's nodes.
+type nodeAccess struct {
+	credentials resources.Credentials
+	// caPEM is the network's CA certificate (btcd), nil for bitcoind.
+	caPEM []byte
+}
+
+// transportCache keeps one HTTP transport per network and CA, so RPC
+// connections are reused across reconciles.
+type transportCache struct {
+	mu sync.Mutex
+	m  map[string]*http.Transport
+}
+
+// forget closes and drops the transports of a network that is gone.
+func (c *transportCache) forget(namespace, name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	prefix := namespace + "/" + name + "/"
+	for k, t := range c.m {
+		if strings.HasPrefix(k, prefix) {
+			t.CloseIdleConnections()
+			delete(c.m, k)
+		}
+	}
+}
+
+func (c *transportCache) get(key string, newTransport func() (*http.Transport, error)) (*http.Transport, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.m[key]; ok {
+		return t, nil
+	}
+	t, err := newTransport()
+	if err != nil {
+		return nil, err
+	}
+	if c.m == nil {
+		c.m = map[string]*http.Transport{}
+	}
+	c.m[key] = t
+	return t, nil
+}
+
+// checkPeers verifies and repairs the peer network of a network's ready
+// nodes, and returns what it saw and how many connections it re-made per
+// node.
+func (r *BitcoinNetworkReconciler) checkPeers(ctx context.Context, n *v1alpha1.BitcoinNetwork, pods []corev1.Pod, access nodeAccess) (*status.Peering, map[string]int, error) {
+	impl := bitcoin.Bitcoind
+	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
+		impl = bitcoin.Btcd
+	}
+	var pool *x509.CertPool
+	if access.caPEM != nil {
+		var err error
+		if pool, err = pki.CertPool(access.caPEM); err != nil {
+			return nil, nil, fmt.Errorf("secret %s: %w", resources.TLSSecretName(n), err)
+		}
+	}
+	// One transport per node keeps its connections alive across
+	// reconciles; for btcd it trusts only the network's CA and verifies
+	// the node's own name in its certificate.
+	transportFor := func(pod string) (*http.Transport, error) {
+		key := n.Namespace + "/" + n.Name + "/" + pod + "/" + string(n.UID) + "/" + pki.Fingerprint(access.caPEM)
+		return r.transports.get(key, func() (*http.Transport, error) {
+			if pool == nil {
+				return bitcoin.Transport(nil), nil
+			}
+			return bitcoin.Transport(&tls.Config{RootCAs: pool, ServerName: resources.NodeServerName(n, pod), MinVersion: tls.VersionTLS12}), nil
+		})
+	}
+	ports := resources.PortsFor(n.Spec.Implementation, n.Spec.Chain)
+	p2p := func(ip string) string { return net.JoinHostPort(ip, strconv.Itoa(int(ports.P2P))) }
+
+	var members []peering.Member
+	var networkAddresses []string
+	names := map[int]string{}
+	for i := range pods {
+		p := &pods[i]
+		ordinal, ok := status.Ordinal(resources.StatefulSetName(n), p)
+		if !ok || p.DeletionTimestamp != nil || p.Status.PodIP == "" {
+			continue
+		}
+		networkAddresses = append(networkAddresses, p2p(p.Status.PodIP))
+		m := peering.Member{Ordinal: int(ordinal), P2PAddress: p2p(p.Status.PodIP)}
+		if podIsReady(p) {
+			endpoint := bitcoin.Endpoint{
+				Address:  net.JoinHostPort(p.Status.PodIP, strconv.Itoa(int(ports.RPC))),
+				User:     access.credentials.User,
+				Password: access.credentials.Password,
+			}
+			transport, err := transportFor(p.Name)
+			if err != nil {
+				return nil, nil, err
+			}
+			endpoint.TLS = transport.TLSClientConfig
+			m.Node = bitcoin.New(impl, endpoint, transport, r.Peers.RPCTimeout)
+		}
+		members = append(members, m)
+		names[int(ordinal)] = p.Name
+	}
+	// Addresses of nodes that are gone (scaled away, or restarted with a
+	// new IP) are still ours: the last status knows them.
+	for _, old := range n.Status.Nodes {
+		if old.IP != "" {
+			networkAddresses = append(networkAddresses, p2p(old.IP))
+		}
+	}
+
+	report, err := peering.Repair(ctx, members, peering.Options{
+		Implementation:   impl,
+		Topology:         topology.Kind(n.Spec.Topology),
+		Size:             int(n.Spec.Nodes),
+		NetworkAddresses: networkAddresses,
+		Concurrency:      max(r.Peers.Concurrency, 1),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	log := logf.FromContext(ctx)
+	out := &status.Peering{
+		Nodes:        map[string]status.NodePeering{},
+		PlannedEdges: report.PlannedEdges, ConnectedEdges: report.ConnectedEdges, WaitingEdges: report.WaitingEdges,
+	}
+	repaired := map[string]int{}
+	for ordinal, nr := range report.Nodes {
+		name := names[ordinal]
+		np := status.NodePeering{Peers: int32(nr.Peers), ExpectedPeers: int32(nr.ExpectedPeers), BlockHeight: nr.BlockHeight}
+		if nr.Err != nil {
+			np.Message = rpcMessage(nr.Err)
+			log.Info("node RPC failed", "node", name, "error", np.Message)
+		}
+		if len(nr.Added) > 0 || len(nr.Removed) > 0 {
+			log.Info("repaired peers", "node", name, "added", nr.Added, "removed", nr.Removed)
+			repaired[name] = len(nr.Added)
+		}
+		out.Nodes[name] = np
+	}
+	return out, repaired, nil
+}
+
+// rpcMessage turns an RPC error into a status message. The client never
+// puts credentials into errors; this keeps messages short and stable.
+func rpcMessage(err error) string {
+	switch {
+	case errors.Is(err, bitcoin.ErrUnauthorized):
+		return "RPC credentials rejected: the node's credentials differ from the network's Secret"
+	case bitcoin.IsWarmingUp(err):
+		return "node is loading (RPC -28)"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "RPC call timed out"
+	}
+	msg := err.Error()
+	if len(msg) > 256 {
+		msg = msg[:256]
+	}
+	return msg
+}
+
+// nextPeerCheck is when peers are checked again: soon after repairs or
+// while connections are missing, else at the check interval.
+func (r *BitcoinNetworkReconciler) nextPeerCheck(n *v1alpha1.BitcoinNetwork, p *status.Peering) time.Duration {
+	if p != nil && (p.ConnectedEdges < p.PlannedEdges) {
+		return recheckAfterRepair
+	}
+	if n.Spec.PeerCheckInterval != nil {
+		return n.Spec.PeerCheckInterval.Duration
+	}
+	if r.Peers.CheckInterval > 0 {
+		return r.Peers.CheckInterval
+	}
+	return DefaultPeerCheckInterval
+}
+
+func podIsReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
