@@ -1,0 +1,214 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package integration
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/topology"
+)
+
+func createNetwork(t *testing.T, ns, name string, impl v1alpha1.Implementation, nodes int32) *v1alpha1.BitcoinNetwork {
+	t.Helper()
+	n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+	n.Spec.Nodes, n.Spec.Implementation, n.Spec.Topology = nodes, impl, v1alpha1.TopologyMesh
+	n.Spec.PeerCheckInterval = &metav1.Duration{Duration: 5 * time.Second}
+	if err := k8s.Create(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func scale(t *testing.T, n *v1alpha1.BitcoinNetwork, nodes int32) {
+	t.Helper()
+	eventually(t, 10*time.Second, "scaling", func() error {
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(n), n); err != nil {
+			return err
+		}
+		n.Spec.Nodes = nodes
+		return k8s.Update(context.Background(), n)
+	})
+}
+
+func p2pAddress(n *v1alpha1.BitcoinNetwork, ip string) string {
+	return net.JoinHostPort(ip, strconv.Itoa(int(resources.PortsFor(n.Spec.Implementation, n.Spec.Chain).P2P)))
+}
+
+// checkPlannedPeersConnected asks every node over RPC for its added peers
+// and connections: each must list its planned peers as connected, and have
+// exactly as many connections as the mesh gives it (each edge once).
+func checkPlannedPeersConnected(t *testing.T, n *v1alpha1.BitcoinNetwork) {
+	t.Helper()
+	ctx := context.Background()
+	size := int(n.Spec.Nodes)
+	edges, _ := topology.Plan(topology.Mesh, size)
+	neighbours := topology.Neighbours(edges, size)
+	ipOf := map[int]string{}
+	for _, node := range n.Status.Nodes {
+		ipOf[int(node.Ordinal)] = node.IP
+	}
+	for _, node := range n.Status.Nodes {
+		c := nodeClient(t, n, node)
+		added, err := c.AddedNodes(ctx)
+		if err != nil {
+			t.Fatalf("%s: getaddednodeinfo: %v", node.Name, err)
+		}
+		var connected []string
+		for _, a := range added {
+			if a.Connected {
+				connected = append(connected, a.Address)
+			}
+		}
+		for _, peer := range topology.PeersOf(edges, int(node.Ordinal)) {
+			if !slices.Contains(connected, p2pAddress(n, ipOf[peer])) {
+				t.Errorf("%s: planned peer %d (%s) not among its connected added peers %v", node.Name, peer, ipOf[peer], connected)
+			}
+		}
+		peers, err := c.Peers(ctx)
+		if err != nil {
+			t.Fatalf("%s: getpeerinfo: %v", node.Name, err)
+		}
+		if want := len(neighbours[node.Ordinal]); len(peers) != want || int(node.Peers) != want || int(node.ExpectedPeers) != want {
+			t.Errorf("%s: %d connections (status: %d of %d expected), want %d", node.Name, len(peers), node.Peers, node.ExpectedPeers, want)
+		}
+	}
+}
+
+// TestSeedScenarioWithRealBtcdNodes is the original blog series' scenario,
+// on real btcd nodes: 3 nodes wired, scale to 4, back to 3 (the removed
+// node's address is removed from its peers), delete.
+func TestSeedScenarioWithRealBtcdNodes(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	n := createNetwork(t, ns, "seed", v1alpha1.ImplementationBtcd, 3)
+	cur := waitConnected(t, n, 90*time.Second)
+	checkPlannedPeersConnected(t, cur)
+
+	scale(t, n, 4)
+	cur = waitConnected(t, n, 90*time.Second)
+	checkPlannedPeersConnected(t, cur)
+	var removedIP string
+	for _, node := range cur.Status.Nodes {
+		if node.Ordinal == 3 {
+			removedIP = node.IP
+		}
+	}
+
+	scale(t, n, 3)
+	cur = waitConnected(t, n, 90*time.Second)
+	eventually(t, 30*time.Second, "the removed node is no node's peer", func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(n), cur); err != nil {
+			return err
+		}
+		for _, node := range cur.Status.Nodes {
+			added, err := nodeClient(t, cur, node).AddedNodes(ctx)
+			if err != nil {
+				return err
+			}
+			for _, a := range added {
+				if a.Address == p2pAddress(cur, removedIP) {
+					return fmt.Errorf("%s still has %s added", node.Name, a.Address)
+				}
+			}
+		}
+		return nil
+	})
+	checkPlannedPeersConnected(t, cur)
+
+	if err := k8s.Delete(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "nodes stop after delete", func() error {
+		if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: "seed"}, &appsv1.StatefulSet{}); err == nil {
+			return fmt.Errorf("StatefulSet still there")
+		}
+		for _, r := range sim.Running() {
+			if len(r) > len(ns) && r[:len(ns)+1] == ns+"/" {
+				return fmt.Errorf("pod %s still runs", r)
+			}
+		}
+		return nil
+	})
+}
+
+// TestRestartedBtcdRejoinsWithinOneCheck kills a node's btcd; the kubelet
+// (simulated) restarts it with no peers, and the operator's periodic check
+// wires it back.
+func TestRestartedBtcdRejoinsWithinOneCheck(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	n := createNetwork(t, ns, "phoenix", v1alpha1.ImplementationBtcd, 4)
+	waitConnected(t, n, 90*time.Second)
+	if err := sim.RestartNode(ns, "phoenix-1"); err != nil {
+		t.Fatal(err)
+	}
+	cur := &v1alpha1.BitcoinNetwork{}
+	// One check interval (5s) plus btcd's start: the bound, not a target.
+	eventually(t, 20*time.Second, "restarted node back in the mesh", func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(n), cur); err != nil {
+			return err
+		}
+		for _, node := range cur.Status.Nodes {
+			if node.Name != "phoenix-1" {
+				continue
+			}
+			peers, err := nodeClient(t, cur, node).Peers(ctx)
+			if err != nil {
+				return err
+			}
+			if len(peers) != 3 {
+				return fmt.Errorf("phoenix-1 has %d peers", len(peers))
+			}
+		}
+		return nil
+	})
+	checkPlannedPeersConnected(t, waitConnected(t, n, 30*time.Second))
+}
+
+func TestMeshesOfEightAndSixteenBtcdNodes(t *testing.T) {
+	for _, size := range []int32{8, 16} {
+		t.Run(strconv.Itoa(int(size)), func(t *testing.T) {
+			ns := newNamespace(t)
+			n := createNetwork(t, ns, "mesh", v1alpha1.ImplementationBtcd, size)
+			checkPlannedPeersConnected(t, waitConnected(t, n, 120*time.Second))
+			if err := k8s.Delete(context.Background(), n); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestBitcoindNetworkOnFakeNodes drives the bitcoind dialect (rpcauth,
+// -23/-24 codes, onetry) against the fake bitcoind on pod IPs.
+func TestBitcoindNetworkOnFakeNodes(t *testing.T) {
+	ns := newNamespace(t)
+	n := createNetwork(t, ns, "core", v1alpha1.ImplementationBitcoind, 5)
+	checkPlannedPeersConnected(t, waitConnected(t, n, 60*time.Second))
+}

@@ -1,0 +1,193 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package integration runs the operator against a real kube-apiserver with
+// real btcd nodes (and fake bitcoind nodes) started by the pod simulator.
+package integration
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"go.uber.org/zap/zapcore"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/pki"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/podsim"
+)
+
+var (
+	k8s client.Client
+	sim *podsim.Simulator
+)
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	level := zapcore.ErrorLevel
+	if os.Getenv("TEST_OPERATOR_LOGS") != "" {
+		level = zapcore.DebugLevel
+	}
+	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(level)))
+	out, err := exec.Command(filepath.Join(envtest.RepoRoot(), "hack", "tools.sh"), "btcd").Output()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "building btcd:", err)
+		return 1
+	}
+	env, err := envtest.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { _ = env.Stop() }()
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme: scheme.Scheme, Metrics: metricsserver.Options{BindAddress: "0"}, Cache: controllers.CacheOptions(nil),
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := (&controllers.BitcoinNetworkReconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("bitcoin-network-operator"),
+		DefaultImages: map[v1alpha1.Implementation]string{v1alpha1.ImplementationBitcoind: "bitcoind:test", v1alpha1.ImplementationBtcd: "btcd:test"},
+		ClusterDomain: "cluster.local",
+		Peers:         controllers.PeerOptions{RPCTimeout: 3 * time.Second, CheckInterval: 5 * time.Second, Concurrency: 8},
+	}).SetupWithManager(mgr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = mgr.Start(ctx) }()
+
+	k8s, err = client.New(env.Config, client.Options{Scheme: scheme.Scheme})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	workDir, err := os.MkdirTemp("", "podsim-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(workDir)
+	sim = &podsim.Simulator{Client: k8s, BtcdDir: strings.TrimSpace(string(out)), WorkDir: workDir, Subnet: 61, EmulateStatefulSets: true}
+	if os.Getenv("TEST_OPERATOR_LOGS") != "" {
+		sim.Logf = func(f string, a ...any) { fmt.Fprintf(os.Stderr, "podsim: "+f+"\n", a...) }
+	}
+	simDone := make(chan struct{})
+	simCtx, stopSim := context.WithCancel(context.Background())
+	go func() { _ = sim.Run(simCtx); close(simDone) }()
+	defer func() { stopSim(); <-simDone }()
+	return m.Run()
+}
+
+func newNamespace(t *testing.T) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "it-"}}
+	if err := k8s.Create(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	return ns.Name
+}
+
+func eventually(t *testing.T, timeout time.Duration, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// waitConnected waits until the network is Ready with PeersConnected at
+// its current generation and returns it.
+func waitConnected(t *testing.T, n *v1alpha1.BitcoinNetwork, timeout time.Duration) *v1alpha1.BitcoinNetwork {
+	t.Helper()
+	cur := &v1alpha1.BitcoinNetwork{}
+	eventually(t, timeout, "network Ready and PeersConnected", func() error {
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(n), cur); err != nil {
+			return err
+		}
+		for _, c := range []string{v1alpha1.ConditionReady, v1alpha1.ConditionPeersConnected} {
+			cond := meta.FindStatusCondition(cur.Status.Conditions, c)
+			if cond == nil || cond.Status != metav1.ConditionTrue || cond.ObservedGeneration != cur.Generation {
+				return fmt.Errorf("%s = %+v (nodes %+v)", c, cond, cur.Status.Nodes)
+			}
+		}
+		return nil
+	})
+	return cur
+}
+
+// nodeClient returns an RPC client for a node, built the way a user would:
+// credentials from the network's Secret, TLS trusting the network's CA.
+func nodeClient(t *testing.T, n *v1alpha1.BitcoinNetwork, node v1alpha1.NodeStatus) bitcoin.Node {
+	t.Helper()
+	ctx := context.Background()
+	creds := &corev1.Secret{}
+	if err := k8s.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: n.Status.RPCSecretName}, creds); err != nil {
+		t.Fatal(err)
+	}
+	ports := resources.PortsFor(n.Spec.Implementation, n.Spec.Chain)
+	e := bitcoin.Endpoint{
+		Address: net.JoinHostPort(node.IP, strconv.Itoa(int(ports.RPC))),
+		User:    string(creds.Data["rpcuser"]), Password: string(creds.Data["rpcpassword"]),
+	}
+	impl := bitcoin.Bitcoind
+	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
+		impl = bitcoin.Btcd
+		tlsSecret := &corev1.Secret{}
+		if err := k8s.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: resources.TLSSecretName(n)}, tlsSecret); err != nil {
+			t.Fatal(err)
+		}
+		pool, err := pki.CertPool(tlsSecret.Data["ca.crt"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.TLS = &tls.Config{RootCAs: pool, ServerName: resources.NodeServerName(n, node.Name), MinVersion: tls.VersionTLS12}
+	}
+	return bitcoin.New(impl, e, bitcoin.Transport(e.TLS), 3*time.Second)
+}
