@@ -54,7 +54,7 @@ vet: ## Run go vet.
 	go vet ./...
 
 .PHONY: test
-test: manifests generate fmt vet envtest-assets ## Run every test tier: unit, envtest (real kube-apiserver + etcd).
+test: manifests generate fmt vet envtest-assets ## Run every test tier: unit, envtest (real kube-apiserver + etcd), real btcd nodes.
 	KUBEBUILDER_ASSETS="$$($(TOOLS) envtest)" go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-unit
@@ -71,9 +71,12 @@ envtest-assets: ## Build etcd and kube-apiserver for envtest (cached).
 	@$(TOOLS) envtest >/dev/null
 
 .PHONY: demo
-demo: ## Run the demo: local control plane, the operator and a real multi-node network.
-	@echo "make demo arrives with the node connectivity work (issue: RPC client, topology, btcd harness)."
-	@echo "Meanwhile: 'make install run' against a cluster, then 'kubectl apply -f config/samples/'."
+demo: ## Run the demo: local control plane, the operator and a real 4-node btcd network (ONCE=1: print and exit).
+	go run ./hack/demo $(if $(ONCE),--once)
+
+.PHONY: bench
+bench: ## Benchmark peer wiring on real btcd nodes: this operator's strategy against the seed's.
+	go test -run '^$$' -bench . -benchtime 3x ./test/bench/
 
 ##@ Build
 

@@ -234,3 +234,15 @@ func ignoreMessage(err error, message string) error {
 	}
 	return err
 }
+
+// Call makes a raw JSON-RPC call through a Node made by New, for methods
+// the Node interface leaves out (e.g. mining in a demo). result may be nil.
+func Call(ctx context.Context, node Node, method string, result any, params ...any) error {
+	switch n := node.(type) {
+	case *bitcoindNode:
+		return n.call(ctx, method, result, params...)
+	case *btcdNode:
+		return n.call(ctx, method, result, params...)
+	}
+	return errors.New("bitcoin.Call: not a node made by bitcoin.New")
+}

@@ -1,0 +1,367 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command demo runs the operator end to end on this machine: a local
+// control plane (etcd + kube-apiserver built by hack/tools.sh), the
+// operator binary, and the pod simulator starting a real btcd for every
+// node pod. It applies a 4-node regtest network, waits until it is Ready
+// with every planned peer connection up, mines a few blocks on one node to
+// show them reach every other, and prints what a user would look at.
+//
+//	go run ./hack/demo          # keeps running until Ctrl-C
+//	go run ./hack/demo --once   # prints the status and cleans up
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/pki"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/topology"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/podsim"
+)
+
+func main() {
+	once := flag.Bool("once", false, "print the network's status once it is ready, then clean up and exit")
+	nodes := flag.Int("nodes", 4, "number of nodes")
+	timeout := flag.Duration("timeout", 5*time.Minute, "how long to wait for the network")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *once, int32(*nodes), *timeout); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+func step(format string, args ...any) { fmt.Printf("==> "+format+"\n", args...) }
+
+func run(ctx context.Context, once bool, nodes int32, timeout time.Duration) error {
+	root := envtest.RepoRoot()
+	work, err := os.MkdirTemp("", "bitcoin-network-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+
+	step("building the toolchain (cached after the first run) and the operator")
+	btcdDir, err := tool(root, "btcd")
+	if err != nil {
+		return err
+	}
+	manager := filepath.Join(work, "manager")
+	if err := runCmd(root, "go", "build", "-o", manager, "./cmd"); err != nil {
+		return err
+	}
+
+	step("starting a local control plane (etcd + kube-apiserver) with the BitcoinNetwork CRD")
+	env, err := envtest.Start()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		step("stopping the control plane")
+		_ = env.Stop()
+	}()
+	user, err := env.AddUser(envtestAdmin(), nil)
+	if err != nil {
+		return err
+	}
+	kubeconfig, err := user.KubeConfig()
+	if err != nil {
+		return err
+	}
+	kubeconfigPath := filepath.Join(work, "kubeconfig")
+	if err := os.WriteFile(kubeconfigPath, kubeconfig, 0o600); err != nil {
+		return err
+	}
+	restConfig, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
+	if err != nil {
+		return err
+	}
+	k8s, err := client.New(restConfig, client.Options{Scheme: scheme.Scheme})
+	if err != nil {
+		return err
+	}
+
+	step("starting the operator (%s)", "bin: go build ./cmd")
+	operatorLog, err := os.Create(filepath.Join(work, "operator.log"))
+	if err != nil {
+		return err
+	}
+	defer operatorLog.Close()
+	op := exec.CommandContext(ctx, manager, "--health-probe-bind-address=0", "--metrics-bind-address=0", "--peer-check-interval=10s")
+	op.Env = append(os.Environ(), "KUBECONFIG="+kubeconfigPath, "RELATED_IMAGE_BTCD=ghcr.io/bitcoin-network-operator/btcd:v0.25.0",
+		"RELATED_IMAGE_BITCOIND=ghcr.io/bitcoin-network-operator/bitcoind:29.2")
+	op.Stdout, op.Stderr = operatorLog, operatorLog
+	op.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := op.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		step("stopping the operator")
+		_ = op.Process.Signal(syscall.SIGTERM)
+		_ = op.Wait()
+	}()
+
+	step("starting the pod simulator: a real btcd per node pod, each on its own loopback IP (the kubelet is simulated)")
+	sim := &podsim.Simulator{Client: k8s, BtcdDir: btcdDir, WorkDir: work, Subnet: 62, EmulateStatefulSets: true}
+	simCtx, stopSim := context.WithCancel(context.Background())
+	simDone := make(chan struct{})
+	go func() { _ = sim.Run(simCtx); close(simDone) }()
+	defer func() {
+		step("stopping the nodes")
+		stopSim()
+		<-simDone
+	}()
+
+	n := demoNetwork(nodes)
+	step("applying BitcoinNetwork %q: %d btcd nodes on regtest, mesh topology", n.Name, nodes)
+	if err := k8s.Create(ctx, n); err != nil {
+		return err
+	}
+	if err := waitFor(ctx, k8s, n, timeout, func(n *v1alpha1.BitcoinNetwork) bool {
+		return isTrue(n, v1alpha1.ConditionReady) && isTrue(n, v1alpha1.ConditionPeersConnected)
+	}); err != nil {
+		dumpLog(operatorLog.Name())
+		return err
+	}
+	step("network Ready, all planned peer connections up; mining 5 blocks on %s-0", n.Name)
+	if err := mine(ctx, k8s, n, 5); err != nil {
+		return err
+	}
+	if err := waitFor(ctx, k8s, n, time.Minute, func(n *v1alpha1.BitcoinNetwork) bool {
+		for _, node := range n.Status.Nodes {
+			if node.BlockHeight < 5 {
+				return false
+			}
+		}
+		return len(n.Status.Nodes) == int(nodes)
+	}); err != nil {
+		return err
+	}
+	if err := printStatus(ctx, k8s, n); err != nil {
+		return err
+	}
+	if once {
+		return nil
+	}
+	fmt.Printf("\nThe network keeps running. KUBECONFIG=%s reaches the API server. Ctrl-C stops everything.\n", kubeconfigPath)
+	<-ctx.Done()
+	return nil
+}
+
+func envtestAdmin() envtestUser { return envtestUser{Name: "demo-admin", Groups: []string{"system:masters"}} }
+
+func demoNetwork(nodes int32) *v1alpha1.BitcoinNetwork {
+	n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: "demo", Namespace: "default"}}
+	n.Spec.Nodes, n.Spec.Chain, n.Spec.Implementation, n.Spec.Topology = nodes, v1alpha1.ChainRegtest, v1alpha1.ImplementationBtcd, v1alpha1.TopologyMesh
+	// btcd mines only with a payout address; any regtest address will do.
+	sum := sha256.Sum256([]byte("bitcoin-network-operator demo"))
+	addr, err := btcutil.NewAddressPubKeyHash(sum[:20], &chaincfg.RegressionNetParams)
+	if err != nil {
+		panic(err)
+	}
+	n.Spec.Config = map[string]v1alpha1.ConfigValue{"miningaddr": v1alpha1.ConfigValue(addr.EncodeAddress())}
+	return n
+}
+
+func isTrue(n *v1alpha1.BitcoinNetwork, cond string) bool {
+	c := meta.FindStatusCondition(n.Status.Conditions, cond)
+	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == n.Generation
+}
+
+// waitFor polls the network until done, printing its progress on change.
+func waitFor(ctx context.Context, k8s client.Client, n *v1alpha1.BitcoinNetwork, timeout time.Duration, done func(*v1alpha1.BitcoinNetwork) bool) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	last := ""
+	for {
+		cur := &v1alpha1.BitcoinNetwork{}
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(n), cur); err == nil {
+			line := fmt.Sprintf("    ready %d/%d", cur.Status.ReadyNodes, cur.Spec.Nodes)
+			for _, c := range cur.Status.Conditions {
+				line += fmt.Sprintf("  %s=%s(%s)", c.Type, c.Status, c.Reason)
+			}
+			if line != last {
+				fmt.Println(line)
+				last = line
+			}
+			if done(cur) {
+				*n = *cur
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("network not ready in %s: %s", timeout, last)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// nodeClient reaches a node as a user would: the network's Secret for
+// credentials, its CA for TLS.
+func nodeClient(ctx context.Context, k8s client.Client, n *v1alpha1.BitcoinNetwork, node v1alpha1.NodeStatus) (bitcoin.Node, error) {
+	creds := &corev1.Secret{}
+	if err := k8s.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: n.Status.RPCSecretName}, creds); err != nil {
+		return nil, err
+	}
+	tlsSecret := &corev1.Secret{}
+	if err := k8s.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: resources.TLSSecretName(n)}, tlsSecret); err != nil {
+		return nil, err
+	}
+	pool, err := pki.CertPool(tlsSecret.Data[resources.SecretKeyCACert])
+	if err != nil {
+		return nil, err
+	}
+	ports := resources.PortsFor(n.Spec.Implementation, n.Spec.Chain)
+	e := bitcoin.Endpoint{
+		Address: net.JoinHostPort(node.IP, strconv.Itoa(int(ports.RPC))),
+		User:    string(creds.Data[resources.SecretKeyUser]), Password: string(creds.Data[resources.SecretKeyPassword]),
+		TLS: tlsConfig(pool, resources.NodeServerName(n, node.Name)),
+	}
+	return bitcoin.New(bitcoin.Btcd, e, bitcoin.Transport(e.TLS), 5*time.Second), nil
+}
+
+func mine(ctx context.Context, k8s client.Client, n *v1alpha1.BitcoinNetwork, blocks int) error {
+	for _, node := range n.Status.Nodes {
+		if node.Ordinal != 0 {
+			continue
+		}
+		c, err := nodeClient(ctx, k8s, n, node)
+		if err != nil {
+			return err
+		}
+		var hashes []string
+		return bitcoin.Call(ctx, c, "generate", &hashes, blocks)
+	}
+	return errors.New("node 0 not found")
+}
+
+func printStatus(ctx context.Context, k8s client.Client, n *v1alpha1.BitcoinNetwork) error {
+	fmt.Println()
+	fmt.Println("$ kubectl get btcnet -o wide")
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 3, ' ', 0)
+	ready := meta.FindStatusCondition(n.Status.Conditions, v1alpha1.ConditionReady)
+	peers := meta.FindStatusCondition(n.Status.Conditions, v1alpha1.ConditionPeersConnected)
+	fmt.Fprintln(w, "NAME\tCHAIN\tNODES\tREADY\tSTATUS\tPEERS\tAGE")
+	fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", n.Name, n.Spec.Chain, n.Spec.Nodes, n.Status.ReadyNodes, ready.Reason, peers.Status,
+		time.Since(n.CreationTimestamp.Time).Round(time.Second))
+	_ = w.Flush()
+
+	fmt.Println("\nNodes (status.nodes):")
+	w = tabwriter.NewWriter(os.Stdout, 0, 4, 3, ' ', 0)
+	fmt.Fprintln(w, "NODE\tIP\tREADY\tPEERS\tEXPECTED\tHEIGHT\tDNS NAME")
+	for _, node := range n.Status.Nodes {
+		fmt.Fprintf(w, "%s\t%s\t%v\t%d\t%d\t%d\t%s\n", node.Name, node.IP, node.Ready, node.Peers, node.ExpectedPeers, node.BlockHeight, node.DNSName)
+	}
+	_ = w.Flush()
+
+	fmt.Println("\nPeer graph (each edge added by one node; ✓ = connected, asked over RPC with getaddednodeinfo):")
+	edges, err := topology.Plan(topology.Kind(n.Spec.Topology), int(n.Spec.Nodes))
+	if err != nil {
+		return err
+	}
+	byOrdinal := map[int]v1alpha1.NodeStatus{}
+	for _, node := range n.Status.Nodes {
+		byOrdinal[int(node.Ordinal)] = node
+	}
+	p2p := resources.PortsFor(n.Spec.Implementation, n.Spec.Chain).P2P
+	for _, node := range n.Status.Nodes {
+		c, err := nodeClient(ctx, k8s, n, node)
+		if err != nil {
+			return err
+		}
+		added, err := c.AddedNodes(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", node.Name, err)
+		}
+		var parts []string
+		for _, to := range topology.PeersOf(edges, int(node.Ordinal)) {
+			want := net.JoinHostPort(byOrdinal[to].IP, strconv.Itoa(int(p2p)))
+			mark := "✗"
+			for _, a := range added {
+				if a.Address == want && a.Connected {
+					mark = "✓"
+				}
+			}
+			parts = append(parts, fmt.Sprintf("%s %s", byOrdinal[to].Name, mark))
+		}
+		if len(parts) == 0 {
+			parts = append(parts, "(adds none; its peers add it)")
+		}
+		fmt.Printf("  %s → %s\n", node.Name, strings.Join(parts, ", "))
+	}
+
+	fmt.Println("\nConditions:")
+	for _, c := range n.Status.Conditions {
+		fmt.Printf("  %-15s %-6s %-18s %s\n", c.Type, c.Status, c.Reason, c.Message)
+	}
+	return nil
+}
+
+func tool(root, name string) (string, error) {
+	out, err := exec.Command(filepath.Join(root, "hack", "tools.sh"), name).Output()
+	if err != nil {
+		return "", fmt.Errorf("hack/tools.sh %s: %w", name, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+func runCmd(dir, name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, os.Stderr, os.Stderr
+	return cmd.Run()
+}
+
+func dumpLog(path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fmt.Fprintln(os.Stderr, "--- operator log ---")
+	_, _ = io.Copy(os.Stderr, f)
+}
