@@ -192,7 +192,9 @@ func run(ctx context.Context, once bool, nodes int32, timeout time.Duration) err
 	return nil
 }
 
-func envtestAdmin() envtestUser { return envtestUser{Name: "demo-admin", Groups: []string{"system:masters"}} }
+func envtestAdmin() envtestUser {
+	return envtestUser{Name: "demo-admin", Groups: []string{"system:masters"}}
+}
 
 func demoNetwork(nodes int32) *v1alpha1.BitcoinNetwork {
 	n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: "demo", Namespace: "default"}}
