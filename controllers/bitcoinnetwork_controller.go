@@ -28,6 +28,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -107,7 +108,7 @@ func (r *BitcoinNetworkReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	newStatus := status.Compute(status.Observed{
 		Network: n, Pods: pods.Items, DesiredConfigHash: configHash, Problem: problem, ClusterDomain: r.ClusterDomain, Peering: peering,
 	})
-	if err := r.writeStatus(ctx, n, newStatus, repaired); err != nil {
+	if err := r.writeStatus(ctx, n, newStatus, repaired, pods.Items); err != nil {
 		return ctrl.Result{}, errors.Join(applyErr, err)
 	}
 	if applyErr != nil {
@@ -124,7 +125,7 @@ func (r *BitcoinNetworkReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 
 // writeStatus patches the status subresource when it changed, and records
 // an event per condition transition.
-func (r *BitcoinNetworkReconciler) writeStatus(ctx context.Context, n *v1alpha1.BitcoinNetwork, newStatus v1alpha1.BitcoinNetworkStatus, repaired map[string]int) error {
+func (r *BitcoinNetworkReconciler) writeStatus(ctx context.Context, n *v1alpha1.BitcoinNetwork, newStatus v1alpha1.BitcoinNetworkStatus, repaired map[string]int, pods []corev1.Pod) error {
 	if equality.Semantic.DeepEqual(n.Status, newStatus) {
 		return nil
 	}
@@ -136,7 +137,13 @@ func (r *BitcoinNetworkReconciler) writeStatus(ctx context.Context, n *v1alpha1.
 	events := status.Transitions(orig.Status.Conditions, newStatus.Conditions)
 	events = append(events, status.NodeTransitions(orig.Status.Nodes, newStatus.Nodes, repaired)...)
 	for _, e := range events {
-		r.Recorder.Eventf(n, nil, e.Type, e.Reason, e.Action, "%s", e.Message)
+		var related runtime.Object
+		for i := range pods {
+			if e.Node != "" && pods[i].Name == e.Node {
+				related = &pods[i]
+			}
+		}
+		r.Recorder.Eventf(n, related, e.Type, e.Reason, e.Action, "%s", e.Message)
 	}
 	return nil
 }

@@ -32,6 +32,9 @@ type Event struct {
 	Reason  string
 	Action  string
 	Message string
+	// Node is the pod an event is about, if any; events about different
+	// nodes must not be merged into one series.
+	Node string
 }
 
 // Transitions returns the events that the change from old to new
@@ -76,13 +79,13 @@ func NodeTransitions(old, new []v1alpha1.NodeStatus, repaired map[string]int) []
 		switch {
 		case n.Message != "" && (!existed || prev.Message == ""):
 			events = append(events, Event{Type: corev1.EventTypeWarning, Reason: "NodeUnreachable", Action: "CheckPeers",
-				Message: fmt.Sprintf("Node %s: %s", n.Name, n.Message)})
+				Message: fmt.Sprintf("Node %s: %s", n.Name, n.Message), Node: n.Name})
 		case existed && wired(prev) && repaired[n.Name] > 0:
 			events = append(events, Event{Type: corev1.EventTypeNormal, Reason: "PeersRepaired", Action: "RepairPeers",
-				Message: fmt.Sprintf("Node %s: reconnected %d planned peer(s).", n.Name, repaired[n.Name])})
+				Message: fmt.Sprintf("Node %s: reconnected %d planned peer(s).", n.Name, repaired[n.Name]), Node: n.Name})
 		case wired(n) && (!existed || !wired(prev)):
 			events = append(events, Event{Type: corev1.EventTypeNormal, Reason: "NodeJoined", Action: "ConnectPeers",
-				Message: fmt.Sprintf("Node %s (%s) is connected to its %d planned peers.", n.Name, n.IP, n.ExpectedPeers)})
+				Message: fmt.Sprintf("Node %s (%s) is connected to its %d planned peers.", n.Name, n.IP, n.ExpectedPeers), Node: n.Name})
 		}
 	}
 	return events

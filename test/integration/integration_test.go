@@ -26,6 +26,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -110,6 +111,22 @@ func TestSeedScenarioWithRealBtcdNodes(t *testing.T) {
 	n := createNetwork(t, ns, "seed", v1alpha1.ImplementationBtcd, 3)
 	cur := waitConnected(t, n, 90*time.Second)
 	checkPlannedPeersConnected(t, cur)
+	eventually(t, 10*time.Second, "NodeJoined events", func() error {
+		list := &eventsv1.EventList{}
+		if err := k8s.List(ctx, list, client.InNamespace(ns)); err != nil {
+			return err
+		}
+		joined := 0
+		for _, e := range list.Items {
+			if e.Reason == "NodeJoined" && e.Regarding.Name == "seed" {
+				joined++
+			}
+		}
+		if joined != 3 {
+			return fmt.Errorf("%d NodeJoined events, want one per node", joined)
+		}
+		return nil
+	})
 
 	scale(t, n, 4)
 	cur = waitConnected(t, n, 90*time.Second)
