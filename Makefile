@@ -4,7 +4,10 @@
 # Every tool is built from pinned Go modules by hack/tools.sh into a cache
 # (~/.cache/bitcoin-network-operator) on first use.
 
+# The operator's version: the bundle's CSV version and the image tags.
 VERSION ?= 0.1.0
+# The released version this one upgrades from (CSV spec.replaces); empty for the first release.
+PREVIOUS_VERSION ?=
 IMAGE_REGISTRY ?= ghcr.io/bitcoin-network-operator
 IMAGE_TAG_BASE ?= $(IMAGE_REGISTRY)/bitcoin-network-operator
 IMG ?= $(IMAGE_TAG_BASE):v$(VERSION)
@@ -22,6 +25,18 @@ SHELL = /usr/bin/env bash -o pipefail
 TOOLS = hack/tools.sh
 CONTROLLER_GEN = $(shell $(TOOLS) controller-gen)
 KUSTOMIZE = $(shell $(TOOLS) kustomize)
+OPERATOR_SDK = $(shell $(TOOLS) operator-sdk)/operator-sdk
+SCORECARD_TEST = $(shell $(TOOLS) operator-sdk)/scorecard-test
+OPM = $(shell $(TOOLS) opm)/opm
+
+# operator-framework modules are missing from the Go checksum database.
+export GONOSUMDB = github.com/operator-framework
+
+# OLM package and channel.
+PACKAGE = bitcoin-network-operator
+CHANNELS = stable
+DEFAULT_CHANNEL = stable
+BUNDLE_METADATA_OPTS ?= --channels=$(CHANNELS) --default-channel=$(DEFAULT_CHANNEL) --package=$(PACKAGE)
 
 # `go test` flags for the test tiers; CI may add -v.
 GO_TEST_FLAGS ?= -count=1
@@ -100,6 +115,42 @@ docker-push: ## Push the operator image.
 node-images: ## Build the default node images (needs a container engine).
 	$(CONTAINER_TOOL) build -t $(RELATED_IMAGE_BITCOIND) images/bitcoind
 	$(CONTAINER_TOOL) build -t $(RELATED_IMAGE_BTCD) images/btcd
+
+##@ Bundle and catalog
+
+.PHONY: bundle
+bundle: manifests ## Generate the OLM bundle (bundle/, bundle.Dockerfile) for VERSION, then validate it.
+	$(OPERATOR_SDK) generate kustomize manifests -q --package $(PACKAGE)
+	hack/csv-release.sh config/manifests/bases/$(PACKAGE).clusterserviceversion.yaml "$(VERSION)" "$(PREVIOUS_VERSION)" "$(IMG)"
+	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
+	$(KUSTOMIZE) build config/manifests | $(OPERATOR_SDK) generate bundle -q --overwrite --version $(VERSION) $(BUNDLE_METADATA_OPTS)
+	$(OPERATOR_SDK) bundle validate ./bundle --select-optional suite=operatorframework
+
+.PHONY: bundle-build
+bundle-build: ## Build the bundle image BUNDLE_IMG (needs a container engine).
+	$(CONTAINER_TOOL) build -f bundle.Dockerfile -t $(BUNDLE_IMG) .
+
+.PHONY: bundle-push
+bundle-push: ## Push the bundle image.
+	$(CONTAINER_TOOL) push $(BUNDLE_IMG)
+
+.PHONY: scorecard
+scorecard: ## Run the six scorecard tests against bundle/ and print their results.
+	hack/scorecard.sh "$(SCORECARD_TEST)" bundle
+
+.PHONY: catalog
+catalog: ## Render bundle/ into the file-based catalog as VERSION, write catalog.Dockerfile, validate.
+	$(OPM) render ./bundle --output yaml > catalog/$(PACKAGE)/bundle-v$(VERSION).yaml
+	$(OPM) generate dockerfile catalog --binary-image quay.io/operator-framework/opm:v1.59.0 2>/dev/null || true
+	$(OPM) validate catalog
+
+.PHONY: catalog-build
+catalog-build: ## Build the catalog image CATALOG_IMG from catalog/ (needs a container engine).
+	$(CONTAINER_TOOL) build -f catalog.Dockerfile -t $(CATALOG_IMG) .
+
+.PHONY: catalog-push
+catalog-push: ## Push the catalog image.
+	$(CONTAINER_TOOL) push $(CATALOG_IMG)
 
 ##@ Deployment
 

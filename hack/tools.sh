@@ -20,6 +20,7 @@ KUSTOMIZE_VERSION=v5.8.2 # v5.8.3 needs Go 1.27
 ETCD_VERSION=v3.6.16
 KUBERNETES_VERSION=v1.37.2
 BTCD_VERSION=v0.25.0
+OPERATOR_SDK_VERSION=v1.42.3
 
 log() { echo "hack/tools.sh: $*" >&2; }
 
@@ -42,17 +43,21 @@ go_install_pinned() {
   echo "$dir/$name"
 }
 
-# build_from_wrapper NAME OUTDIR PKG [LDFLAGS]: build PKG with the wrapper
-# module hack/tools/NAME, whose go.mod pins the versions and replaces.
+# build_from_wrapper NAME OUTDIR PKG [LDFLAGS [TAGS]]: build PKG with the
+# wrapper module hack/tools/NAME, whose go.mod pins the versions and
+# replaces. operator-framework modules are missing from the checksum
+# database, hence GONOSUMDB for that prefix only; containers_image_openpgp
+# avoids cgo gpgme in the image libraries they import.
 build_from_wrapper() {
-  local wrapper=$1 out=$2 pkg=$3 ldflags=${4:-}
+  local wrapper=$1 out=$2 pkg=$3 ldflags=${4:-} tags=${5:-}
   local bin
   bin="$(basename "$pkg")"
   [[ "$bin" == v3 ]] && bin=etcd
   if [[ ! -x "$out/$bin" ]]; then
     log "building $bin from hack/tools/$wrapper (first run only)"
     mkdir -p "$out"
-    (cd "$HACK_DIR/tools/$wrapper" && GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$out/$bin.tmp" "$pkg")
+    (cd "$HACK_DIR/tools/$wrapper" && GONOSUMDB=github.com/operator-framework GOFLAGS=-mod=mod \
+      go build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$out/$bin.tmp" "$pkg")
     mv "$out/$bin.tmp" "$out/$bin"
   fi
 }
@@ -93,8 +98,41 @@ btcd() {
   echo "$dir"
 }
 
+# operator_sdk builds the CLI (make bundle) and scorecard-test (make
+# scorecard); prints their directory.
+operator_sdk() {
+  local dir="$CACHE_DIR/operator-sdk-$OPERATOR_SDK_VERSION-$(wrapper_key operator-sdk)"
+  local v=github.com/operator-framework/operator-sdk/internal/version
+  # Without the version stamp the CLI reports "unknown", which would land
+  # in the bundle's builder annotation.
+  build_from_wrapper operator-sdk "$dir" github.com/operator-framework/operator-sdk/cmd/operator-sdk \
+    "-X $v.Version=$OPERATOR_SDK_VERSION -X $v.ImageVersion=$OPERATOR_SDK_VERSION -X $v.KubernetesVersion=v1.33.1" containers_image_openpgp
+  build_from_wrapper operator-sdk "$dir" github.com/operator-framework/operator-sdk/images/scorecard-test "" containers_image_openpgp
+  echo "$dir"
+}
+
+# opm builds operator-registry's opm (file-based catalogs); prints its
+# directory.
+opm() {
+  local dir="$CACHE_DIR/olm-$(wrapper_key olm)"
+  build_from_wrapper olm "$dir" github.com/operator-framework/operator-registry/cmd/opm "" containers_image_openpgp,json1
+  echo "$dir"
+}
+
+# olm builds OLM's olm and catalog operators, opm and kwok; prints their
+# directory.
+olm() {
+  local dir="$CACHE_DIR/olm-$(wrapper_key olm)"
+  local tags=containers_image_openpgp,json1
+  opm >/dev/null
+  build_from_wrapper olm "$dir" github.com/operator-framework/operator-lifecycle-manager/cmd/olm "" "$tags"
+  build_from_wrapper olm "$dir" github.com/operator-framework/operator-lifecycle-manager/cmd/catalog "" "$tags"
+  build_from_wrapper olm "$dir" sigs.k8s.io/kwok/cmd/kwok "" "$tags"
+  echo "$dir"
+}
+
 if [[ $# -eq 0 ]]; then
-  echo "usage: $0 controller-gen|kustomize|envtest|kube-components|btcd ..." >&2
+  echo "usage: $0 controller-gen|kustomize|envtest|kube-components|btcd|operator-sdk|opm|olm ..." >&2
   exit 2
 fi
 for tool in "$@"; do
@@ -104,6 +142,9 @@ for tool in "$@"; do
     envtest) envtest ;;
     kube-components) kube_components ;;
     btcd) btcd ;;
+    operator-sdk) operator_sdk ;;
+    opm) opm ;;
+    olm) olm ;;
     *) echo "unknown tool: $tool" >&2; exit 2 ;;
   esac
 done

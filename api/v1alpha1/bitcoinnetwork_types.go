@@ -77,6 +77,7 @@ type BitcoinNetworkSpec struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Nodes",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:podCount"}
 	Nodes int32 `json:"nodes"`
 
 	// Chain is the test chain the nodes run. Mainnet is deliberately not
@@ -84,6 +85,7 @@ type BitcoinNetworkSpec struct {
 	// +kubebuilder:default=regtest
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.chain is immutable: create a new BitcoinNetwork to run another chain"
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Chain",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:select:regtest","urn:alm:descriptor:com.tectonic.ui:select:signet","urn:alm:descriptor:com.tectonic.ui:select:testnet3","urn:alm:descriptor:com.tectonic.ui:select:testnet4"}
 	Chain Chain `json:"chain,omitempty"`
 
 	// Implementation is the node software: bitcoind (Bitcoin Core) or btcd.
@@ -91,6 +93,7 @@ type BitcoinNetworkSpec struct {
 	// +kubebuilder:default=bitcoind
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.implementation is immutable: create a new BitcoinNetwork to run another implementation"
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Implementation",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:select:bitcoind","urn:alm:descriptor:com.tectonic.ui:select:btcd"}
 	Implementation Implementation `json:"implementation,omitempty"`
 
 	// Image is the node container image. When empty, the operator uses the
@@ -99,6 +102,7 @@ type BitcoinNetworkSpec struct {
 	// provide the `bitcoind` (or `btcd`) command on its PATH.
 	// +kubebuilder:validation:MaxLength=512
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Node Image",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:text","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	Image string `json:"image,omitempty"`
 
 	// Topology is the shape of the peer-to-peer network the operator wires
@@ -107,6 +111,7 @@ type BitcoinNetworkSpec struct {
 	// or none (the operator adds no peers and removes none).
 	// +kubebuilder:default=mesh
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Topology",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:select:mesh","urn:alm:descriptor:com.tectonic.ui:select:ring","urn:alm:descriptor:com.tectonic.ui:select:none"}
 	Topology Topology `json:"topology,omitempty"`
 
 	// PeerCheckInterval is how often the operator verifies every node's
@@ -114,6 +119,7 @@ type BitcoinNetworkSpec struct {
 	// restarts). Pod readiness changes trigger a check at once. Default 30s.
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('5s') && duration(self) <= duration('1h')",message="spec.peerCheckInterval must be between 5s and 1h"
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Peer Check Interval",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:text","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	PeerCheckInterval *metav1.Duration `json:"peerCheckInterval,omitempty"`
 
 	// RPCSecretName names an existing Secret in the same namespace with the
@@ -123,30 +129,36 @@ type BitcoinNetworkSpec struct {
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="RPC Secret",xDescriptors={"urn:alm:descriptor:io.kubernetes:Secret"}
 	RPCSecretName string `json:"rpcSecretName,omitempty"`
 
 	// Storage gives each node a PersistentVolumeClaim. When absent, nodes keep
 	// their chain in an emptyDir volume that is lost when the pod goes away,
 	// which suits regtest. Cannot be added or removed after creation.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Storage",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:storage"}
 	Storage *StorageSpec `json:"storage,omitempty"`
 
 	// Resources are the compute resources of each node container.
 	// +kubebuilder:default={requests:{cpu:"100m",memory:"256Mi"}}
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Resources",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:resourceRequirements"}
 	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
 
 	// NodeSelector constrains the Kubernetes nodes the bitcoin nodes run on.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Node Selector",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:advanced"}
 	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
 
 	// Tolerations of the node pods.
 	// +optional
 	// +listType=atomic
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Tolerations",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:advanced"}
 	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
 
 	// Affinity of the node pods.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Affinity",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:advanced"}
 	Affinity *corev1.Affinity `json:"affinity,omitempty"`
 
 	// Config holds extra node configuration options (bitcoin.conf or
@@ -188,6 +200,7 @@ type BitcoinNetworkSpec struct {
 	// +kubebuilder:validation:XValidation:rule="!('norpc' in self)",message="spec.config.norpc is owned by the operator: remove it (the operator sets it)"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, !self[k].contains('\\n') && !self[k].contains('\\r'))",message="spec.config values must be a single line"
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Extra Node Options",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:advanced"}
 	Config map[string]ConfigValue `json:"config,omitempty"`
 }
 
@@ -195,12 +208,14 @@ type BitcoinNetworkSpec struct {
 type StorageSpec struct {
 	// Size of each node's volume, for example 10Gi. Immutable.
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.storage.size is immutable"
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Volume Size",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:storage","urn:alm:descriptor:com.tectonic.ui:text"}
 	Size resource.Quantity `json:"size"`
 
 	// StorageClassName of the volumes; empty uses the cluster's default
 	// class. Immutable.
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.storage.storageClassName is immutable"
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Storage Class",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:storage","urn:alm:descriptor:io.kubernetes:StorageClass"}
 	StorageClassName *string `json:"storageClassName,omitempty"`
 
 	// WhenDeleted says what happens to the volumes when the network is
@@ -208,6 +223,7 @@ type StorageSpec struct {
 	// +kubebuilder:validation:Enum=Retain;Delete
 	// +kubebuilder:default=Retain
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Volumes When Deleted",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:storage","urn:alm:descriptor:com.tectonic.ui:select:Retain","urn:alm:descriptor:com.tectonic.ui:select:Delete"}
 	WhenDeleted appsv1.PersistentVolumeClaimRetentionPolicyType `json:"whenDeleted,omitempty"`
 
 	// WhenScaled says what happens to the volumes of nodes removed by
@@ -216,6 +232,7 @@ type StorageSpec struct {
 	// +kubebuilder:validation:Enum=Retain;Delete
 	// +kubebuilder:default=Retain
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Volumes When Scaled Down",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:storage","urn:alm:descriptor:com.tectonic.ui:select:Retain","urn:alm:descriptor:com.tectonic.ui:select:Delete"}
 	WhenScaled appsv1.PersistentVolumeClaimRetentionPolicyType `json:"whenScaled,omitempty"`
 }
 
@@ -272,24 +289,29 @@ const (
 type BitcoinNetworkStatus struct {
 	// ObservedGeneration is the spec generation this status describes.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Observed Generation",xDescriptors={"urn:alm:descriptor:text"}
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// CurrentNodes is the number of node pods that exist.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Current Nodes",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:podCount"}
 	CurrentNodes int32 `json:"currentNodes"`
 
 	// ReadyNodes is the number of node pods that are ready.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Ready Nodes",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:podCount"}
 	ReadyNodes int32 `json:"readyNodes"`
 
 	// Selector is the label selector of the node pods (for the scale
 	// subresource and `kubectl get pods -l`).
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Pod Selector",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:selector:core:v1:Pod"}
 	Selector string `json:"selector,omitempty"`
 
 	// RPCSecretName is the Secret holding the nodes' RPC credentials: the
 	// one named in spec.rpcSecretName, or the one the operator generated.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="RPC Secret",xDescriptors={"urn:alm:descriptor:io.kubernetes:Secret"}
 	RPCSecretName string `json:"rpcSecretName,omitempty"`
 
 	// Conditions describe the network: Ready, Progressing, Degraded and
@@ -297,12 +319,14 @@ type BitcoinNetworkStatus struct {
 	// +optional
 	// +listType=map
 	// +listMapKey=type
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Conditions",xDescriptors={"urn:alm:descriptor:io.kubernetes.conditions"}
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
 	// Nodes is the state of each node, by ordinal.
 	// +optional
 	// +listType=map
 	// +listMapKey=name
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Nodes",xDescriptors={"urn:alm:descriptor:text"}
 	Nodes []NodeStatus `json:"nodes,omitempty"`
 }
 
@@ -321,6 +345,7 @@ type BitcoinNetworkStatus struct {
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 52",message="metadata.name must be at most 52 characters, so that pod names and controller-revision labels derived from it stay within 63"
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name must start with a letter and contain only lowercase letters, digits and '-', because it also names the network's Service"
+// +operator-sdk:csv:customresourcedefinitions:displayName="Bitcoin Network",resources={{StatefulSet,v1,""},{Service,v1,""},{ConfigMap,v1,""},{Secret,v1,""},{Pod,v1,""}}
 type BitcoinNetwork struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
