@@ -16,8 +16,9 @@ limitations under the License.
 
 // Command csvrelease sets the release fields of the base
 // ClusterServiceVersion that "operator-sdk generate bundle" starts from:
-// the operator image (containerImage and relatedImages) and the upgrade
-// edge (spec.replaces and the olm.skipRange annotation).
+// the operator image (containerImage) and the upgrade edge (spec.replaces
+// and the olm.skipRange annotation). relatedImages come from the manager's
+// RELATED_IMAGE_* variables, which operator-sdk collects.
 //
 //	go run ./hack/csvrelease CSV VERSION PREVIOUS_VERSION IMAGE
 package main
@@ -56,15 +57,6 @@ func run(path, version, previous, image string) error {
 		csv.Annotations = map[string]string{}
 	}
 	csv.Annotations["containerImage"] = image
-	found := false
-	for i := range csv.Spec.RelatedImages {
-		if csv.Spec.RelatedImages[i].Name == pkg {
-			csv.Spec.RelatedImages[i].Image, found = image, true
-		}
-	}
-	if !found {
-		csv.Spec.RelatedImages = append(csv.Spec.RelatedImages, operatorsv1alpha1.RelatedImage{Name: pkg, Image: image})
-	}
 	if previous == "" {
 		csv.Spec.Replaces = ""
 		delete(csv.Annotations, "olm.skipRange")
