@@ -5,9 +5,9 @@
 # (~/.cache/bitcoin-network-operator) on first use.
 
 # The operator's version: the bundle's CSV version and the image tags.
-VERSION ?= 0.1.0
+VERSION ?= 0.2.0
 # The released version this one upgrades from (CSV spec.replaces); empty for the first release.
-PREVIOUS_VERSION ?=
+PREVIOUS_VERSION ?= 0.1.0
 # The release date in the CSV's createdAt (operator-sdk would stamp the
 # build time, which makes "make bundle" change the tree on every run).
 CREATED_AT ?= 2026-11-26T00:00:00Z
@@ -145,7 +145,8 @@ scorecard: ## Run the six scorecard tests against bundle/ and print their result
 .PHONY: catalog
 catalog: ## Render bundle/ into the file-based catalog as VERSION, write catalog.Dockerfile, validate.
 	$(OPM) render ./bundle --output yaml > catalog/$(PACKAGE)/bundle-v$(VERSION).yaml
-	$(OPM) generate dockerfile catalog --binary-image quay.io/operator-framework/opm:v1.59.0 2>/dev/null || true
+	rm -f catalog.Dockerfile
+	$(OPM) generate dockerfile catalog --base-image quay.io/operator-framework/opm:v1.59.0 --builder-image quay.io/operator-framework/opm:v1.59.0
 	$(OPM) validate catalog
 
 .PHONY: catalog-build
