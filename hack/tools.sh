@@ -131,8 +131,34 @@ olm() {
   echo "$dir"
 }
 
+# olm_assets collects, from the modules the olm wrapper pins, the files a
+# local cluster needs: kwok's fast node and pod stages, OLM's CRDs and the
+# OLMConfig CRD the quickstart lacks. Prints their directory.
+olm_assets() {
+  local dir="$CACHE_DIR/olm-assets-$(wrapper_key olm)"
+  if [[ ! -f "$dir/done" ]]; then
+    mkdir -p "$dir"
+    local kwok olmmod api
+    kwok=$(cd "$HACK_DIR/tools/olm" && GONOSUMDB=github.com/operator-framework GOFLAGS=-mod=mod go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+    olmmod=$(cd "$HACK_DIR/tools/olm" && GONOSUMDB=github.com/operator-framework GOFLAGS=-mod=mod go list -m -f '{{.Dir}}' github.com/operator-framework/operator-lifecycle-manager)
+    api=$(cd "$HACK_DIR/tools/olm" && GONOSUMDB=github.com/operator-framework GOFLAGS=-mod=mod go list -m -f '{{.Dir}}' github.com/operator-framework/api)
+    local first=1
+    : > "$dir/stages.yaml"
+    for f in "$kwok"/kustomize/stage/node/fast/node-*.yaml "$kwok"/kustomize/stage/pod/fast/pod-*.yaml; do
+      [[ $first == 1 ]] || echo "---" >> "$dir/stages.yaml"
+      cat "$f" >> "$dir/stages.yaml"
+      first=0
+    done
+    cp "$olmmod/deploy/upstream/quickstart/crds.yaml" "$dir/olm-crds.yaml"
+    cp "$api/crds/operators.coreos.com_olmconfigs.yaml" "$dir/olmconfigs-crd.yaml"
+    chmod -R u+w "$dir"
+    touch "$dir/done"
+  fi
+  echo "$dir"
+}
+
 if [[ $# -eq 0 ]]; then
-  echo "usage: $0 controller-gen|kustomize|envtest|kube-components|btcd|operator-sdk|opm|olm ..." >&2
+  echo "usage: $0 controller-gen|kustomize|envtest|kube-components|btcd|operator-sdk|opm|olm|olm-assets ..." >&2
   exit 2
 fi
 for tool in "$@"; do
@@ -145,6 +171,7 @@ for tool in "$@"; do
     operator-sdk) operator_sdk ;;
     opm) opm ;;
     olm) olm ;;
+    olm-assets) olm_assets ;;
     *) echo "unknown tool: $tool" >&2; exit 2 ;;
   esac
 done

@@ -72,6 +72,10 @@ type Simulator struct {
 	// StatefulSets, and delete StatefulSets whose network is gone (envtest
 	// has neither a StatefulSet controller nor a garbage collector).
 	EmulateStatefulSets bool
+	// KubeletSimulated means another component (kwok) assigns pod IPs,
+	// reports pod status and finishes deletions: the simulator only runs
+	// the nodes, on the IPs the pods were given.
+	KubeletSimulated bool
 	// Logf, if set, receives one line per action.
 	Logf func(format string, args ...any)
 
@@ -251,10 +255,15 @@ func (s *Simulator) syncPods(ctx context.Context) error {
 			if n != nil {
 				s.stop(p.UID)
 			}
-			if err := s.Client.Delete(ctx, p, client.GracePeriodSeconds(0)); client.IgnoreNotFound(err) != nil {
-				return err
+			if !s.KubeletSimulated {
+				if err := s.Client.Delete(ctx, p, client.GracePeriodSeconds(0)); client.IgnoreNotFound(err) != nil {
+					return err
+				}
 			}
 			continue
+		}
+		if s.KubeletSimulated && p.Status.PodIP == "" {
+			continue // not scheduled or not started by kwok yet
 		}
 		if n == nil {
 			var err error
@@ -262,6 +271,9 @@ func (s *Simulator) syncPods(ctx context.Context) error {
 				s.logf("starting %s/%s: %v", p.Namespace, p.Name, err)
 				continue
 			}
+		}
+		if s.KubeletSimulated {
+			continue
 		}
 		if err := s.updateStatus(ctx, p, n); err != nil && !apierrors.IsConflict(err) {
 			return err
@@ -353,7 +365,11 @@ func (s *Simulator) allocateIP() string {
 // node.
 func (s *Simulator) start(ctx context.Context, p *corev1.Pod) (*node, error) {
 	c := p.Spec.Containers[0]
-	n := &node{namespace: p.Namespace, name: p.Name, ip: s.allocateIP(), exited: make(chan struct{})}
+	ip := p.Status.PodIP
+	if !s.KubeletSimulated {
+		ip = s.allocateIP()
+	}
+	n := &node{namespace: p.Namespace, name: p.Name, ip: ip, exited: make(chan struct{})}
 	n.dir = filepath.Join(s.WorkDir, p.Namespace+"-"+p.Name+"-"+string(p.UID)[:8])
 	for _, port := range c.Ports {
 		if port.Name == resources.PortNameRPC {

@@ -1,0 +1,477 @@
+//go:build e2e
+
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package e2e installs the operator the way users do, through OLM, on a
+// local cluster (real kube-apiserver, kube-controller-manager with its
+// garbage collector and StatefulSet controller, kube-scheduler; kwok
+// simulates the kubelet), from the committed file-based catalog served by
+// opm. The operator binary runs as a local process with the ServiceAccount
+// identity OLM created for it, so the CSV's RBAC is what is tested, and the
+// pod simulator runs a real btcd on every node pod's IP.
+//
+//	make e2e
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	operatorsv1 "github.com/operator-framework/api/pkg/operators/v1"
+	operatorsv1alpha1 "github.com/operator-framework/api/pkg/operators/v1alpha1"
+	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/localcluster"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/podsim"
+)
+
+const (
+	pkg        = "bitcoin-network-operator"
+	operatorNS = "bitcoin-network-operator"
+	csv010     = pkg + ".v0.1.0"
+	csv020     = pkg + ".v0.2.0"
+)
+
+func init() {
+	for _, add := range []func(*runtime.Scheme) error{operatorsv1alpha1.AddToScheme, operatorsv1.AddToScheme, v1alpha1.AddToScheme, apiextensionsv1.AddToScheme} {
+		if err := add(scheme.Scheme); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// env is one local cluster with OLM, the catalog, the operator and nodes.
+type env struct {
+	t        *testing.T
+	ctx      context.Context
+	cluster  *localcluster.Cluster
+	c        client.Client
+	manager  string
+	btcdDir  string
+	operator *localcluster.Process
+	opIndex  int
+}
+
+func (e *env) step(format string, args ...any) { e.t.Logf("==> "+format, args...) }
+
+func (e *env) eventually(timeout time.Duration, what string, check func() error) {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s: %v\n--- catalog operator log ---\n%s\n--- olm operator log ---\n%s\n--- bitcoin operator log ---\n%s",
+				what, err, e.cluster.Log("catalog", 3000), e.cluster.Log("olm", 3000), e.operatorLog())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func (e *env) operatorLog() string {
+	if e.operator == nil {
+		return "(not started)"
+	}
+	return e.cluster.Log(e.operator.Name, 4000)
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func tool(t *testing.T, name string) string {
+	out, err := exec.Command(filepath.Join(envtest.RepoRoot(), "hack", "tools.sh"), name).Output()
+	if err != nil {
+		t.Fatalf("hack/tools.sh %s: %v", name, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// setup starts the cluster with OLM, serves the catalog and registers it.
+func setup(t *testing.T, podCIDR string) *env {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	e := &env{t: t, ctx: ctx, btcdDir: tool(t, "btcd")}
+	e.manager = filepath.Join(t.TempDir(), "manager")
+	build := exec.Command("go", "build", "-o", e.manager, "./cmd")
+	build.Dir = envtest.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the operator: %v\n%s", err, out)
+	}
+	e.step("starting a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, OLM")
+	cluster, err := localcluster.Start(ctx, localcluster.Options{PodCIDR: podCIDR, OLM: true, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cluster.Stop)
+	e.cluster, e.c = cluster, cluster.Client
+
+	port := freePort(t)
+	e.step("serving catalog/ with opm on 127.0.0.1:%d", port)
+	if _, err := cluster.StartProcess("opm", nil, filepath.Join(tool(t, "opm"), "opm"), "serve", filepath.Join(envtest.RepoRoot(), "catalog"),
+		"-p", strconv.Itoa(port), "--cache-dir", filepath.Join(cluster.Dir, "opm-cache")); err != nil {
+		t.Fatal(err)
+	}
+	cs := &operatorsv1alpha1.CatalogSource{
+		ObjectMeta: metav1.ObjectMeta{Name: "bitcoin-network-operator-catalog", Namespace: "olm"},
+		Spec: operatorsv1alpha1.CatalogSourceSpec{
+			SourceType: operatorsv1alpha1.SourceTypeGrpc, Address: fmt.Sprintf("127.0.0.1:%d", port),
+			DisplayName: "bitcoin-network-operator (local)", Publisher: "e2e",
+		},
+	}
+	if err := e.c.Create(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually(2*time.Minute, "CatalogSource READY", func() error {
+		if err := e.c.Get(ctx, client.ObjectKeyFromObject(cs), cs); err != nil {
+			return err
+		}
+		if cs.Status.GRPCConnectionState == nil || cs.Status.GRPCConnectionState.LastObservedState != "READY" {
+			return fmt.Errorf("connection state %+v", cs.Status.GRPCConnectionState)
+		}
+		return nil
+	})
+
+	e.step("starting the pod simulator: real btcd on each node pod's kwok-assigned IP")
+	sim := &podsim.Simulator{Client: e.c, BtcdDir: e.btcdDir, WorkDir: t.TempDir(), KubeletSimulated: true}
+	simCtx, stopSim := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = sim.Run(simCtx); close(done) }()
+	t.Cleanup(func() { stopSim(); <-done })
+	return e
+}
+
+// subscribe creates the operator's namespace, an OperatorGroup for the
+// install mode and a Subscription starting at 0.1.0 with manual approval.
+func (e *env) subscribe(targetNamespaces []string) {
+	ctx := e.ctx
+	if err := e.c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNS}}); err != nil {
+		e.t.Fatal(err)
+	}
+	og := &operatorsv1.OperatorGroup{
+		ObjectMeta: metav1.ObjectMeta{Name: pkg, Namespace: operatorNS},
+		Spec:       operatorsv1.OperatorGroupSpec{TargetNamespaces: targetNamespaces},
+	}
+	if err := e.c.Create(ctx, og); err != nil {
+		e.t.Fatal(err)
+	}
+	sub := &operatorsv1alpha1.Subscription{
+		ObjectMeta: metav1.ObjectMeta{Name: pkg, Namespace: operatorNS},
+		Spec: &operatorsv1alpha1.SubscriptionSpec{
+			CatalogSource: "bitcoin-network-operator-catalog", CatalogSourceNamespace: "olm",
+			Package: pkg, Channel: "stable", StartingCSV: csv010,
+			InstallPlanApproval: operatorsv1alpha1.ApprovalManual,
+		},
+	}
+	if err := e.c.Create(ctx, sub); err != nil {
+		e.t.Fatal(err)
+	}
+	e.step("Subscription %s/%s created (channel stable, starting at %s, manual approval)", operatorNS, pkg, csv010)
+}
+
+// approve waits for the InstallPlan that installs csv and approves it.
+func (e *env) approve(csv string) {
+	var plan operatorsv1alpha1.InstallPlan
+	e.eventually(3*time.Minute, "InstallPlan for "+csv, func() error {
+		list := &operatorsv1alpha1.InstallPlanList{}
+		if err := e.c.List(e.ctx, list, client.InNamespace(operatorNS)); err != nil {
+			return err
+		}
+		for _, p := range list.Items {
+			if slices.Contains(p.Spec.ClusterServiceVersionNames, csv) {
+				plan = p
+				return nil
+			}
+		}
+		return fmt.Errorf("%d install plans, none for %s", len(list.Items), csv)
+	})
+	e.step("InstallPlan %s for %s: approving", plan.Name, csv)
+	plan.Spec.Approved = true
+	if err := e.c.Update(e.ctx, &plan); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) waitCSVSucceeded(name string) *operatorsv1alpha1.ClusterServiceVersion {
+	csv := &operatorsv1alpha1.ClusterServiceVersion{}
+	e.eventually(4*time.Minute, "CSV "+name+" Succeeded", func() error {
+		if err := e.c.Get(e.ctx, types.NamespacedName{Namespace: operatorNS, Name: name}, csv); err != nil {
+			return err
+		}
+		if csv.Status.Phase != operatorsv1alpha1.CSVPhaseSucceeded {
+			return fmt.Errorf("phase %s: %s", csv.Status.Phase, csv.Status.Message)
+		}
+		return nil
+	})
+	e.step("CSV %s Succeeded (its Deployment is Available through kwok)", name)
+	return csv
+}
+
+// runOperator runs the operator binary with the identity of the
+// ServiceAccount OLM created for csv, and the WATCH_NAMESPACE OLM gave the
+// Deployment. The Deployment's pod is simulated, so this process is the
+// operator.
+func (e *env) runOperator(csv *operatorsv1alpha1.ClusterServiceVersion) {
+	if e.operator != nil {
+		e.step("stopping the previous operator process")
+		e.operator.Stop()
+	}
+	spec := csv.Spec.InstallStrategy.StrategySpec.DeploymentSpecs[0]
+	sa := spec.Spec.Template.Spec.ServiceAccountName
+	dep := &appsv1.Deployment{}
+	if err := e.c.Get(e.ctx, types.NamespacedName{Namespace: operatorNS, Name: spec.Name}, dep); err != nil {
+		e.t.Fatal(err)
+	}
+	watch, ok := dep.Spec.Template.Annotations["olm.targetNamespaces"]
+	if !ok {
+		e.t.Fatalf("OLM did not annotate Deployment %s with olm.targetNamespaces", dep.Name)
+	}
+	cs, err := kubernetes.NewForConfig(e.cluster.Config)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	tr, err := cs.CoreV1().ServiceAccounts(operatorNS).CreateToken(e.ctx, sa, &authenticationv1.TokenRequest{
+		Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		e.t.Fatalf("TokenRequest for ServiceAccount %s: %v", sa, err)
+	}
+	kubeconfig := clientcmdapi.NewConfig()
+	kubeconfig.Clusters["local"] = &clientcmdapi.Cluster{Server: e.cluster.Config.Host, CertificateAuthorityData: e.cluster.Config.CAData}
+	kubeconfig.AuthInfos[sa] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
+	kubeconfig.Contexts["operator"] = &clientcmdapi.Context{Cluster: "local", AuthInfo: sa}
+	kubeconfig.CurrentContext = "operator"
+	e.opIndex++
+	path := filepath.Join(e.cluster.Dir, fmt.Sprintf("operator-%d.kubeconfig", e.opIndex))
+	if err := clientcmd.WriteToFile(*kubeconfig, path); err != nil {
+		e.t.Fatal(err)
+	}
+	env := []string{"KUBECONFIG=" + path, "WATCH_NAMESPACE=" + watch}
+	for _, v := range spec.Spec.Template.Spec.Containers[0].Env {
+		if strings.HasPrefix(v.Name, "RELATED_IMAGE_") {
+			env = append(env, v.Name+"="+v.Value)
+		}
+	}
+	e.step("running %s as ServiceAccount %s/%s (token from the TokenRequest API), WATCH_NAMESPACE=%q", csv.Name, operatorNS, sa, watch)
+	p, err := e.cluster.StartProcess(fmt.Sprintf("operator-%d", e.opIndex), env, e.manager,
+		"--leader-elect", "--leader-election-namespace="+operatorNS, "--health-probe-bind-address=0",
+		"--metrics-bind-address=0", "--peer-check-interval=5s")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.operator = p
+}
+
+func (e *env) createNetwork(ns, name string, nodes int32) *v1alpha1.BitcoinNetwork {
+	if err := e.c.Create(e.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		e.t.Fatal(err)
+	}
+	n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+	n.Spec.Nodes, n.Spec.Implementation = nodes, v1alpha1.ImplementationBtcd
+	if err := e.c.Create(e.ctx, n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+func (e *env) waitNetworkReady(n *v1alpha1.BitcoinNetwork) *v1alpha1.BitcoinNetwork {
+	cur := &v1alpha1.BitcoinNetwork{}
+	e.eventually(3*time.Minute, "network Ready with PeersConnected", func() error {
+		if e.operator.Exited() {
+			return fmt.Errorf("the operator exited")
+		}
+		if err := e.c.Get(e.ctx, client.ObjectKeyFromObject(n), cur); err != nil {
+			return err
+		}
+		for _, c := range []string{v1alpha1.ConditionReady, v1alpha1.ConditionPeersConnected} {
+			cond := meta.FindStatusCondition(cur.Status.Conditions, c)
+			if cond == nil || cond.Status != metav1.ConditionTrue || cond.ObservedGeneration != cur.Generation {
+				return fmt.Errorf("%s = %+v; nodes %+v", c, cond, cur.Status.Nodes)
+			}
+		}
+		if len(cur.Status.Nodes) != int(cur.Spec.Nodes) {
+			return fmt.Errorf("%d nodes in status", len(cur.Status.Nodes))
+		}
+		return nil
+	})
+	e.step("network %s/%s Ready: %d nodes, all planned peers connected", n.Namespace, n.Name, len(cur.Status.Nodes))
+	return cur
+}
+
+func (e *env) scale(n *v1alpha1.BitcoinNetwork, nodes int32) {
+	e.eventually(30*time.Second, "scaling", func() error {
+		if err := e.c.Get(e.ctx, client.ObjectKeyFromObject(n), n); err != nil {
+			return err
+		}
+		n.Spec.Nodes = nodes
+		return e.c.Update(e.ctx, n)
+	})
+	e.step("scaled %s to %d nodes", n.Name, nodes)
+}
+
+// podIdentities maps pod names to UIDs, to tell whether nodes restarted.
+func (e *env) podIdentities(ns string) map[string]types.UID {
+	pods := &corev1.PodList{}
+	if err := e.c.List(e.ctx, pods, client.InNamespace(ns)); err != nil {
+		e.t.Fatal(err)
+	}
+	out := map[string]types.UID{}
+	for _, p := range pods.Items {
+		out[p.Name] = p.UID
+	}
+	return out
+}
+
+// TestOwnNamespaceInstallRunUpgradeAndDelete is the path an OperatorHub
+// user takes: subscribe, install 0.1.0, run a network, upgrade to 0.2.0
+// with the network staying Ready, then delete it and see the garbage
+// collector clean up.
+func TestOwnNamespaceInstallRunUpgradeAndDelete(t *testing.T) {
+	e := setup(t, "127.63.0.0/16")
+	e.subscribe([]string{operatorNS})
+	e.approve(csv010)
+	csv := e.waitCSVSucceeded(csv010)
+	e.runOperator(csv)
+
+	n := e.createNetwork(operatorNS, "regtest", 3)
+	e.waitNetworkReady(n)
+	e.scale(n, 4)
+	cur := e.waitNetworkReady(n)
+
+	// OwnNamespace: a network elsewhere is not the operator's business.
+	other := e.createNetwork("elsewhere", "ignored", 2)
+	time.Sleep(5 * time.Second) // a bounded wait for something that must not happen
+	if err := e.c.Get(e.ctx, types.NamespacedName{Namespace: "elsewhere", Name: "ignored"}, &appsv1.StatefulSet{}); !apierrors.IsNotFound(err) {
+		t.Errorf("a network outside the OperatorGroup's namespaces was reconciled (StatefulSet: %v)", err)
+	}
+	if err := e.c.Get(e.ctx, client.ObjectKeyFromObject(other), other); err != nil || len(other.Status.Conditions) != 0 {
+		t.Errorf("a network outside the OperatorGroup's namespaces has status %+v (%v)", other.Status, err)
+	}
+
+	e.step("upgrading: approving the InstallPlan to %s", csv020)
+	before := e.podIdentities(operatorNS)
+	sts := &appsv1.StatefulSet{}
+	if err := e.c.Get(e.ctx, types.NamespacedName{Namespace: operatorNS, Name: "regtest"}, sts); err != nil {
+		t.Fatal(err)
+	}
+	hashBefore := sts.Spec.Template.Annotations["bitcoin.network-operator.dev/config-hash"]
+	e.approve(csv020)
+	csv = e.waitCSVSucceeded(csv020)
+	e.eventually(2*time.Minute, "OLM removes "+csv010, func() error {
+		old := &operatorsv1alpha1.ClusterServiceVersion{}
+		err := e.c.Get(e.ctx, types.NamespacedName{Namespace: operatorNS, Name: csv010}, old)
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("still there: phase %s (%v)", old.Status.Phase, err)
+	})
+	e.step("OLM replaced %s with %s", csv010, csv020)
+	e.runOperator(csv)
+	after := e.waitNetworkReady(cur)
+	if got := e.podIdentities(operatorNS); !mapsEqual(before, got) {
+		t.Errorf("node pods changed across the upgrade: before %v, after %v", before, got)
+	}
+	if err := e.c.Get(e.ctx, client.ObjectKeyFromObject(sts), sts); err != nil {
+		t.Fatal(err)
+	}
+	if h := sts.Spec.Template.Annotations["bitcoin.network-operator.dev/config-hash"]; h != hashBefore {
+		t.Errorf("config hash changed across the upgrade (%s → %s): nodes would restart", hashBefore, h)
+	}
+	crd := &apiextensionsv1.CustomResourceDefinition{}
+	if err := e.c.Get(e.ctx, types.NamespacedName{Name: "bitcoinnetworks.bitcoin.network-operator.dev"}, crd); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(crd.Status.StoredVersions, []string{"v1alpha1"}) {
+		t.Errorf("CRD storedVersions %v, want [v1alpha1]", crd.Status.StoredVersions)
+	}
+	e.step("network still Ready after the upgrade: %d nodes, same pods, same config hash; storedVersions %v",
+		len(after.Status.Nodes), crd.Status.StoredVersions)
+
+	if err := e.c.Delete(e.ctx, after); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually(2*time.Minute, "garbage collector removes the network's objects", func() error {
+		for _, obj := range []client.Object{
+			&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "regtest"}},
+			&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "regtest"}},
+			&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "regtest-config"}},
+			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "regtest-rpc"}},
+			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "regtest-tls"}},
+		} {
+			err := e.c.Get(e.ctx, types.NamespacedName{Namespace: operatorNS, Name: obj.GetName()}, obj)
+			if !apierrors.IsNotFound(err) {
+				return fmt.Errorf("%T %s still there (%v)", obj, obj.GetName(), err)
+			}
+		}
+		return nil
+	})
+	e.step("deleted: the garbage collector removed the StatefulSet, Service, ConfigMap and Secrets")
+}
+
+// TestAllNamespacesInstallWatchesEveryNamespace installs with a global
+// OperatorGroup and runs a network in a namespace of its own.
+func TestAllNamespacesInstallWatchesEveryNamespace(t *testing.T) {
+	e := setup(t, "127.64.0.0/16")
+	e.subscribe(nil)
+	e.approve(csv010)
+	e.runOperator(e.waitCSVSucceeded(csv010))
+	e.waitNetworkReady(e.createNetwork("team-a", "devnet", 3))
+}
+
+func mapsEqual(a, b map[string]types.UID) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
