@@ -41,8 +41,9 @@ CHANNELS = stable
 DEFAULT_CHANNEL = stable
 BUNDLE_METADATA_OPTS ?= --channels=$(CHANNELS) --default-channel=$(DEFAULT_CHANNEL) --package=$(PACKAGE)
 
-# `go test` flags for the test tiers; CI may add -v.
-GO_TEST_FLAGS ?= -count=1
+# `go test` flags for the test tiers; CI may add -v. The e2e tag adds the
+# OLM end-to-end tests on a local cluster.
+GO_TEST_FLAGS ?= -count=1 -timeout 30m
 
 .PHONY: all
 all: build
@@ -69,11 +70,19 @@ fmt: ## Run go fmt.
 
 .PHONY: vet
 vet: ## Run go vet.
-	go vet ./...
+	go vet -tags e2e ./...
 
 .PHONY: test
-test: manifests generate fmt vet envtest-assets ## Run every test tier: unit, envtest (real kube-apiserver + etcd), real btcd nodes.
-	KUBEBUILDER_ASSETS="$$($(TOOLS) envtest)" go test $(GO_TEST_FLAGS) ./...
+test: manifests generate fmt vet tools ## Run every test tier: unit, envtest, real btcd nodes, bundle/catalog, OLM e2e.
+	KUBEBUILDER_ASSETS="$$($(TOOLS) envtest)" go test $(GO_TEST_FLAGS) -tags e2e ./...
+
+.PHONY: e2e
+e2e: tools ## Run only the OLM end-to-end tests on a local cluster, with their step log.
+	go test $(GO_TEST_FLAGS) -tags e2e -v -run . ./test/e2e/
+
+.PHONY: tools
+tools: ## Build every tool the tests use (cached; seconds when warm).
+	@$(TOOLS) controller-gen kustomize envtest kube-components btcd operator-sdk opm olm olm-assets >/dev/null
 
 .PHONY: test-unit
 test-unit: ## Run only the tests that need no API server (seconds).
@@ -83,10 +92,6 @@ test-unit: ## Run only the tests that need no API server (seconds).
 verify: manifests generate ## Fail if generated code or manifests are not committed.
 	@git diff --exit-code -- api config || { echo "generated files are stale: run 'make generate manifests' and commit" >&2; exit 1; }
 	@test -z "$$(git status --porcelain -- api config)" || { git status --porcelain -- api config; echo "untracked generated files: commit them" >&2; exit 1; }
-
-.PHONY: envtest-assets
-envtest-assets: ## Build etcd and kube-apiserver for envtest (cached).
-	@$(TOOLS) envtest >/dev/null
 
 .PHONY: demo
 demo: ## Run the demo: local control plane, the operator and a real 4-node btcd network (ONCE=1: print and exit).

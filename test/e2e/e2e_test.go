@@ -155,7 +155,8 @@ func setup(t *testing.T, podCIDR string) *env {
 	port := freePort(t)
 	e.step("serving catalog/ with opm on 127.0.0.1:%d", port)
 	if _, err := cluster.StartProcess("opm", nil, filepath.Join(tool(t, "opm"), "opm"), "serve", filepath.Join(envtest.RepoRoot(), "catalog"),
-		"-p", strconv.Itoa(port), "--cache-dir", filepath.Join(cluster.Dir, "opm-cache")); err != nil {
+		"-p", strconv.Itoa(port), "--pprof-addr", fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		"--termination-log", filepath.Join(cluster.Dir, "opm-termination.log")); err != nil {
 		t.Fatal(err)
 	}
 	cs := &operatorsv1alpha1.CatalogSource{
@@ -215,27 +216,45 @@ func (e *env) subscribe(targetNamespaces []string) {
 	e.step("Subscription %s/%s created (channel stable, starting at %s, manual approval)", operatorNS, pkg, csv010)
 }
 
-// approve waits for the InstallPlan that installs csv and approves it.
+// approve approves the InstallPlan the Subscription currently points at
+// for csv, until the CSV exists: OLM may replace a plan with a newer one
+// while it resolves, and only the current one counts.
 func (e *env) approve(csv string) {
-	var plan operatorsv1alpha1.InstallPlan
-	e.eventually(3*time.Minute, "InstallPlan for "+csv, func() error {
-		list := &operatorsv1alpha1.InstallPlanList{}
-		if err := e.c.List(e.ctx, list, client.InNamespace(operatorNS)); err != nil {
-			return err
-		}
-		for _, p := range list.Items {
-			if slices.Contains(p.Spec.ClusterServiceVersionNames, csv) {
-				plan = p
+	approved := map[string]bool{}
+	e.eventually(3*time.Minute, "InstallPlan for "+csv+" approved and executed", func() error {
+		// Done once a plan we approved for csv completed.
+		for name := range approved {
+			plan := &operatorsv1alpha1.InstallPlan{}
+			if err := e.c.Get(e.ctx, types.NamespacedName{Namespace: operatorNS, Name: name}, plan); err == nil &&
+				plan.Status.Phase == operatorsv1alpha1.InstallPlanPhaseComplete {
 				return nil
 			}
 		}
-		return fmt.Errorf("%d install plans, none for %s", len(list.Items), csv)
+		sub := &operatorsv1alpha1.Subscription{}
+		if err := e.c.Get(e.ctx, types.NamespacedName{Namespace: operatorNS, Name: pkg}, sub); err != nil {
+			return err
+		}
+		ref := sub.Status.InstallPlanRef
+		if ref == nil {
+			return fmt.Errorf("subscription has no install plan yet (state %q)", sub.Status.State)
+		}
+		plan := &operatorsv1alpha1.InstallPlan{}
+		if err := e.c.Get(e.ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, plan); err != nil {
+			return err
+		}
+		if !slices.Contains(plan.Spec.ClusterServiceVersionNames, csv) {
+			return fmt.Errorf("current install plan %s is for %v", plan.Name, plan.Spec.ClusterServiceVersionNames)
+		}
+		if !plan.Spec.Approved {
+			plan.Spec.Approved = true
+			if err := e.c.Update(e.ctx, plan); err != nil {
+				return err
+			}
+			e.step("InstallPlan %s for %s approved", plan.Name, csv)
+		}
+		approved[plan.Name] = true
+		return fmt.Errorf("install plan %s phase %s", plan.Name, plan.Status.Phase)
 	})
-	e.step("InstallPlan %s for %s: approving", plan.Name, csv)
-	plan.Spec.Approved = true
-	if err := e.c.Update(e.ctx, &plan); err != nil {
-		e.t.Fatal(err)
-	}
 }
 
 func (e *env) waitCSVSucceeded(name string) *operatorsv1alpha1.ClusterServiceVersion {
@@ -355,10 +374,11 @@ func (e *env) scale(n *v1alpha1.BitcoinNetwork, nodes int32) {
 	e.step("scaled %s to %d nodes", n.Name, nodes)
 }
 
-// podIdentities maps pod names to UIDs, to tell whether nodes restarted.
+// podIdentities maps node pod names to UIDs, to tell whether nodes were
+// restarted.
 func (e *env) podIdentities(ns string) map[string]types.UID {
 	pods := &corev1.PodList{}
-	if err := e.c.List(e.ctx, pods, client.InNamespace(ns)); err != nil {
+	if err := e.c.List(e.ctx, pods, client.InNamespace(ns), client.MatchingLabels{"app.kubernetes.io/managed-by": "bitcoin-network-operator"}); err != nil {
 		e.t.Fatal(err)
 	}
 	out := map[string]types.UID{}
@@ -414,7 +434,7 @@ func TestOwnNamespaceInstallRunUpgradeAndDelete(t *testing.T) {
 	e.step("OLM replaced %s with %s", csv010, csv020)
 	e.runOperator(csv)
 	after := e.waitNetworkReady(cur)
-	if got := e.podIdentities(operatorNS); !mapsEqual(before, got) {
+	if got := e.podIdentities(operatorNS); len(before) != 4 || !mapsEqual(before, got) {
 		t.Errorf("node pods changed across the upgrade: before %v, after %v", before, got)
 	}
 	if err := e.c.Get(e.ctx, client.ObjectKeyFromObject(sts), sts); err != nil {

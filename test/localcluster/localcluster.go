@@ -41,6 +41,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -136,6 +137,9 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if c.Config, err = clientcmd.RESTConfigFromKubeConfig(kubeconfig); err != nil {
 		return nil, err
 	}
+	if err := apiextensionsv1.AddToScheme(scheme.Scheme); err != nil {
+		return nil, err
+	}
 	if c.Client, err = client.New(c.Config, client.Options{Scheme: scheme.Scheme}); err != nil {
 		return nil, err
 	}
@@ -168,6 +172,9 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 			if err := c.ApplyFile(ctx, filepath.Join(assets, f), ""); err != nil {
 				return nil, err
 			}
+		}
+		if err := c.waitCRDsEstablished(ctx); err != nil {
+			return nil, err
 		}
 		if err := c.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "olm"}}); err != nil {
 			return nil, err
@@ -238,6 +245,39 @@ func (c *Cluster) createNode(ctx context.Context) error {
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("node %s not ready and untainted: %+v", NodeName, cur.Status.Conditions)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// waitCRDsEstablished waits until every CRD serves: OLM's operators exit
+// when their kinds are not yet known to the API server.
+func (c *Cluster) waitCRDsEstablished(ctx context.Context) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		list := &apiextensionsv1.CustomResourceDefinitionList{}
+		if err := c.Client.List(ctx, list); err != nil {
+			return err
+		}
+		pending := 0
+		for _, crd := range list.Items {
+			established := false
+			for _, cond := range crd.Status.Conditions {
+				if cond.Type == apiextensionsv1.Established && cond.Status == apiextensionsv1.ConditionTrue {
+					established = true
+				}
+			}
+			if !established {
+				pending++
+			}
+		}
+		if pending == 0 && len(list.Items) > 0 {
+			// Discovery lags behind Established by a moment.
+			time.Sleep(2 * time.Second)
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d CRDs not established", pending)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
