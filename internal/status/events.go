@@ -77,7 +77,10 @@ func NodeTransitions(old, new []v1alpha1.NodeStatus, repaired map[string]int) []
 	for _, n := range new {
 		prev, existed := before[n.Name]
 		switch {
-		case n.Message != "" && (!existed || prev.Message == ""):
+		// Only a node that answered before (it got its expected peers
+		// from a successful check) becomes "unreachable"; a node still
+		// starting is not news.
+		case n.Message != "" && existed && prev.Message == "" && prev.ExpectedPeers > 0:
 			events = append(events, Event{Type: corev1.EventTypeWarning, Reason: "NodeUnreachable", Action: "CheckPeers",
 				Message: fmt.Sprintf("Node %s: %s", n.Name, n.Message), Node: n.Name})
 		case existed && wired(prev) && repaired[n.Name] > 0:

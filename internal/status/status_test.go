@@ -160,3 +160,36 @@ func TestTransitionsEmitOneEventPerChange(t *testing.T) {
 		}
 	}
 }
+
+func TestNodeTransitions(t *testing.T) {
+	wired := v1alpha1.NodeStatus{Name: "n-0", IP: "127.0.0.2", Peers: 2, ExpectedPeers: 2}
+	starting := v1alpha1.NodeStatus{Name: "n-0", IP: "127.0.0.2"}
+	failing := v1alpha1.NodeStatus{Name: "n-0", IP: "127.0.0.2", ExpectedPeers: 2, Message: "connection refused"}
+	half := v1alpha1.NodeStatus{Name: "n-0", IP: "127.0.0.2", Peers: 1, ExpectedPeers: 2}
+	tests := []struct {
+		name     string
+		old, new []v1alpha1.NodeStatus
+		repaired map[string]int
+		want     []string
+	}{
+		{"joins", []v1alpha1.NodeStatus{starting}, []v1alpha1.NodeStatus{wired}, nil, []string{"NodeJoined"}},
+		{"new and wired at once", nil, []v1alpha1.NodeStatus{wired}, nil, []string{"NodeJoined"}},
+		{"stays wired", []v1alpha1.NodeStatus{wired}, []v1alpha1.NodeStatus{wired}, nil, nil},
+		{"still starting is not unreachable", nil, []v1alpha1.NodeStatus{failing}, nil, nil},
+		{"becomes unreachable", []v1alpha1.NodeStatus{wired}, []v1alpha1.NodeStatus{failing}, nil, []string{"NodeUnreachable"}},
+		{"stays unreachable", []v1alpha1.NodeStatus{failing}, []v1alpha1.NodeStatus{failing}, nil, nil},
+		{"repaired", []v1alpha1.NodeStatus{wired}, []v1alpha1.NodeStatus{half}, map[string]int{"n-0": 1}, []string{"PeersRepaired"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, e := range NodeTransitions(tt.old, tt.new, tt.repaired) {
+			got = append(got, e.Reason)
+			if e.Node != "n-0" {
+				t.Errorf("%s: event %s not related to its node", tt.name, e.Reason)
+			}
+		}
+		if len(got) != len(tt.want) || (len(got) > 0 && got[0] != tt.want[0]) {
+			t.Errorf("%s: events %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
