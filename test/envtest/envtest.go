@@ -25,9 +25,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"testing"
 
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
@@ -82,4 +84,25 @@ func Start() (*Environment, error) {
 		return nil, fmt.Errorf("starting envtest (assets in %s): %w", assets, err)
 	}
 	return &Environment{Environment: env, Config: cfg}, nil
+}
+
+// Run is a TestMain body for packages that only need a client: it starts
+// the environment, sets *c, runs the tests and stops the environment. It
+// returns the exit code.
+func Run(m *testing.M, c *client.Client) int {
+	env, err := Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() {
+		if err := env.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stopping envtest:", err)
+		}
+	}()
+	if *c, err = client.New(env.Config, client.Options{Scheme: scheme.Scheme}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
 }
