@@ -59,6 +59,9 @@ const DefaultPeerCheckInterval = 30 * time.Second
 // retries connections that are not up yet.
 const recheckAfterRepair = 2 * time.Second
 
+// waitingRecheck bounds the wait while connections wait for nodes.
+const waitingRecheck = 5 * time.Second
+
 // nodeAccess is what the operator needs to call a network's nodes.
 type nodeAccess struct {
 	credentials resources.Credentials
@@ -224,13 +227,18 @@ func (r *BitcoinNetworkReconciler) nextPeerCheck(n *v1alpha1.BitcoinNetwork, p *
 	if p != nil && (p.ConnectedEdges < p.PlannedEdges) {
 		return recheckAfterRepair
 	}
+	interval := DefaultPeerCheckInterval
 	if n.Spec.PeerCheckInterval != nil {
-		return n.Spec.PeerCheckInterval.Duration
+		interval = n.Spec.PeerCheckInterval.Duration
+	} else if r.Peers.CheckInterval > 0 {
+		interval = r.Peers.CheckInterval
 	}
-	if r.Peers.CheckInterval > 0 {
-		return r.Peers.CheckInterval
+	if p != nil && p.WaitingEdges > 0 {
+		// Some node is not ready or did not answer yet: look again soon,
+		// pod readiness events aside.
+		return min(interval, waitingRecheck)
 	}
-	return DefaultPeerCheckInterval
+	return interval
 }
 
 func podIsReady(p *corev1.Pod) bool {
