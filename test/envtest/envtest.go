@@ -22,9 +22,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 
 	"k8s.io/client-go/kubernetes/scheme"
@@ -62,6 +64,8 @@ func Assets() (string, error) {
 type Environment struct {
 	*envtest.Environment
 	Config *rest.Config
+
+	cancelInterrupt func()
 }
 
 // Start starts etcd and kube-apiserver and installs the CRD generated into
@@ -83,7 +87,17 @@ func Start() (*Environment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting envtest (assets in %s): %w", assets, err)
 	}
-	return &Environment{Environment: env, Config: cfg}, nil
+	e := &Environment{Environment: env, Config: cfg}
+	e.cancelInterrupt = StopOnInterrupt(func() { _ = env.Stop() })
+	return e, nil
+}
+
+// Stop stops the API server and etcd.
+func (e *Environment) Stop() error {
+	if e.cancelInterrupt != nil {
+		e.cancelInterrupt()
+	}
+	return e.Environment.Stop()
 }
 
 // Run is a TestMain body for packages that only need a client: it starts
@@ -105,4 +119,26 @@ func Run(m *testing.M, c *client.Client) int {
 		return 1
 	}
 	return m.Run()
+}
+
+// StopOnInterrupt runs stop and exits when the process gets SIGINT or
+// SIGTERM (Ctrl-C on "make test"), so servers a test started do not outlive
+// it. The returned function cancels the handler.
+func StopOnInterrupt(stop func()) (cancel func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ch:
+			fmt.Fprintln(os.Stderr, "interrupted: stopping the servers this test started")
+			stop()
+			os.Exit(130)
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+	}
 }

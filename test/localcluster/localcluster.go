@@ -76,9 +76,10 @@ type Cluster struct {
 	Client     client.Client
 	Dir        string
 
-	env   *ctrlenvtest.Environment
-	procs []*Process
-	logf  func(string, ...any)
+	env             *ctrlenvtest.Environment
+	procs           []*Process
+	logf            func(string, ...any)
+	cancelInterrupt func()
 }
 
 // Process is a process the cluster started.
@@ -99,6 +100,8 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if c.logf == nil {
 		c.logf = func(string, ...any) {}
 	}
+	// Ctrl-C must not leave etcd, the API server or OLM running.
+	c.cancelInterrupt = envtest.StopOnInterrupt(c.stopAll)
 	defer func() {
 		if err != nil {
 			c.Stop()
@@ -345,6 +348,13 @@ func (c *Cluster) Log(name string, maxBytes int) string {
 // Stop stops everything, newest first, and removes the directory unless
 // KEEP_CLUSTER_LOGS is set.
 func (c *Cluster) Stop() {
+	if c.cancelInterrupt != nil {
+		c.cancelInterrupt()
+	}
+	c.stopAll()
+}
+
+func (c *Cluster) stopAll() {
 	for i := len(c.procs) - 1; i >= 0; i-- {
 		c.procs[i].Stop()
 	}
