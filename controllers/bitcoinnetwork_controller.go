@@ -82,6 +82,7 @@ func (r *BitcoinNetworkReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err := r.Client.Get(ctx, req.NamespacedName, n); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.transports.forget(req.Namespace, req.Name)
+			forgetMetrics(req.Namespace, req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -108,6 +109,7 @@ func (r *BitcoinNetworkReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	newStatus := status.Compute(status.Observed{
 		Network: n, Pods: pods.Items, DesiredConfigHash: configHash, Problem: problem, ClusterDomain: r.ClusterDomain, Peering: peering,
 	})
+	recordMetrics(n, newStatus, peering, repaired)
 	if err := r.writeStatus(ctx, n, newStatus, repaired, pods.Items); err != nil {
 		return ctrl.Result{}, errors.Join(applyErr, err)
 	}

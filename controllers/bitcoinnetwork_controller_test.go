@@ -32,6 +32,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
@@ -346,6 +347,15 @@ func TestReadyPodsShowUpInStatus(t *testing.T) {
 	waitForStatus(t, n, "all nodes ready", conditionIs(v1alpha1.ConditionReady, metav1.ConditionTrue, "AllNodesReady"))
 	waitForStatus(t, n, "nothing in progress", conditionIs(v1alpha1.ConditionProgressing, metav1.ConditionFalse, "Stable"))
 	waitForEvent(t, n, corev1.EventTypeNormal, "NetworkReady")
+	eventually(t, "metrics", func() error {
+		if got := gauge(t, "bitcoin_network_nodes", map[string]string{"namespace": ns, "network": "beta", "state": "ready"}); got != 2 {
+			return fmt.Errorf("bitcoin_network_nodes{state=ready} = %v, want 2", got)
+		}
+		if got := gauge(t, "bitcoin_network_condition", map[string]string{"namespace": ns, "network": "beta", "type": "Ready", "status": "True"}); got != 1 {
+			return fmt.Errorf("bitcoin_network_condition{Ready,True} = %v, want 1", got)
+		}
+		return nil
+	})
 
 	// A pod running an outdated configuration keeps the network from Ready.
 	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Config = map[string]v1alpha1.ConfigValue{"txindex": "1"} })
@@ -536,4 +546,32 @@ func TestNetworkWithoutAnyImageIsDegradedUntilOneIsSet(t *testing.T) {
 	if img := get(t, ns, "noimage", &appsv1.StatefulSet{}).Spec.Template.Spec.Containers[0].Image; img != testBtcdImage {
 		t.Errorf("image %q, want %q", img, testBtcdImage)
 	}
+}
+
+// gauge reads one series from the manager's metrics registry (-1 if absent).
+func gauge(t *testing.T, name string, labels map[string]string) float64 {
+	t.Helper()
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range f.GetMetric() {
+			got := map[string]string{}
+			for _, l := range m.GetLabel() {
+				got[l.GetName()] = l.GetValue()
+			}
+			for k, v := range labels {
+				if got[k] != v {
+					continue series
+				}
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	return -1
 }

@@ -1,0 +1,100 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
+)
+
+// Metrics of what the operator sees, served on the manager's metrics
+// endpoint next to controller-runtime's own.
+var (
+	networkNodes = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "bitcoin_network_nodes",
+		Help: "Nodes of a BitcoinNetwork: desired (spec), current (pods) and ready.",
+	}, []string{"namespace", "network", "state"})
+	networkConnections = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "bitcoin_network_peer_connections",
+		Help: "Planned peer connections between ready nodes, those connected, and those waiting for a node.",
+	}, []string{"namespace", "network", "state"})
+	networkCondition = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "bitcoin_network_condition",
+		Help: "1 for the status (True, False, Unknown) each condition of a BitcoinNetwork has, 0 for the others.",
+	}, []string{"namespace", "network", "type", "status"})
+	nodeBlockHeight = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "bitcoin_network_node_block_height",
+		Help: "Height of each node's best chain, as last read over RPC.",
+	}, []string{"namespace", "network", "node"})
+	peerRepairs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bitcoin_network_peer_repairs_total",
+		Help: "Peer connections the operator added or re-added on nodes.",
+	}, []string{"namespace", "network"})
+)
+
+func init() {
+	metrics.Registry.MustRegister(networkNodes, networkConnections, networkCondition, nodeBlockHeight, peerRepairs)
+}
+
+// recordMetrics publishes a network's state after a reconcile.
+func recordMetrics(n *v1alpha1.BitcoinNetwork, st v1alpha1.BitcoinNetworkStatus, p *status.Peering, repaired map[string]int) {
+	ns, name := n.Namespace, n.Name
+	networkNodes.WithLabelValues(ns, name, "desired").Set(float64(n.Spec.Nodes))
+	networkNodes.WithLabelValues(ns, name, "current").Set(float64(st.CurrentNodes))
+	networkNodes.WithLabelValues(ns, name, "ready").Set(float64(st.ReadyNodes))
+	if p != nil {
+		networkConnections.WithLabelValues(ns, name, "planned").Set(float64(p.PlannedEdges))
+		networkConnections.WithLabelValues(ns, name, "connected").Set(float64(p.ConnectedEdges))
+		networkConnections.WithLabelValues(ns, name, "waiting").Set(float64(p.WaitingEdges))
+	}
+	for _, t := range []string{v1alpha1.ConditionReady, v1alpha1.ConditionProgressing, v1alpha1.ConditionDegraded, v1alpha1.ConditionPeersConnected} {
+		c := meta.FindStatusCondition(st.Conditions, t)
+		for _, s := range []string{"True", "False", "Unknown"} {
+			v := 0.0
+			if c != nil && string(c.Status) == s {
+				v = 1
+			}
+			networkCondition.WithLabelValues(ns, name, t, s).Set(v)
+		}
+	}
+	nodeBlockHeight.DeletePartialMatch(prometheus.Labels{"namespace": ns, "network": name})
+	for _, node := range st.Nodes {
+		if node.BlockHeight > 0 || node.Message == "" {
+			nodeBlockHeight.WithLabelValues(ns, name, node.Name).Set(float64(node.BlockHeight))
+		}
+	}
+	total := 0
+	for _, count := range repaired {
+		total += count
+	}
+	if total > 0 {
+		peerRepairs.WithLabelValues(ns, name).Add(float64(total))
+	}
+}
+
+// forgetMetrics drops the series of a network that is gone.
+func forgetMetrics(namespace, name string) {
+	labels := prometheus.Labels{"namespace": namespace, "network": name}
+	for _, v := range []*prometheus.GaugeVec{networkNodes, networkConnections, networkCondition, nodeBlockHeight} {
+		v.DeletePartialMatch(labels)
+	}
+	peerRepairs.DeletePartialMatch(labels)
+}
