@@ -18,13 +18,15 @@ limitations under the License.
 // scorecard-test command of the scorecard-test image) against a bundle
 // directory, without a cluster or a container engine. scorecard-test reads
 // the bundle from /bundle; each run gets a private mount namespace in which
-// the bundle directory is bind-mounted there (this needs root).
+// the bundle directory is bind-mounted there (as root, or in a user
+// namespace where /bundle exists).
 package scorecard
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 )
@@ -55,8 +57,14 @@ func Run(binary, bundleDir, test string) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
-		`mkdir -p /bundle && mount --bind "$1" /bundle && exec "$2" "$3"`, "scorecard", abs, binary, test)
+	args := []string{"--mount", "--propagation", "private"}
+	if os.Geteuid() != 0 {
+		// Without root, a user namespace grants the mount (and the
+		// /bundle directory must already exist).
+		args = append([]string{"--user", "--map-root-user"}, args...)
+	}
+	args = append(args, "sh", "-c", `mkdir -p /bundle 2>/dev/null; mount --bind "$1" /bundle && exec "$2" "$3"`, "scorecard", abs, binary, test)
+	cmd := exec.Command("unshare", args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
