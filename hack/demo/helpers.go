@@ -19,11 +19,7 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
-
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
-
-type envtestUser = envtest.User
 
 func tlsConfig(pool *x509.CertPool, serverName string) *tls.Config {
 	return &tls.Config{RootCAs: pool, ServerName: serverName, MinVersion: tls.VersionTLS12}

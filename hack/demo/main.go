@@ -15,9 +15,10 @@ limitations under the License.
 */
 
 // Command demo runs the operator end to end on this machine: a local
-// control plane (etcd + kube-apiserver built by hack/tools.sh), the
-// operator binary, and the pod simulator starting a real btcd for every
-// node pod. It applies a 4-node regtest network, waits until it is Ready
+// cluster built by hack/tools.sh (etcd, kube-apiserver, the real
+// kube-controller-manager and kube-scheduler, kwok simulating the
+// kubelet), the operator binary, and the pod simulator starting a real btcd
+// on every node pod's IP. It applies a 4-node regtest network, waits until it is Ready
 // with every planned peer connection up, mines a few blocks on one node to
 // show them reach every other, and prints what a user would look at.
 //
@@ -50,7 +51,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
@@ -59,6 +59,7 @@ import (
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/topology"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/localcluster"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/podsim"
 )
 
@@ -95,33 +96,24 @@ func run(ctx context.Context, once bool, nodes int32, timeout time.Duration) err
 		return err
 	}
 
-	step("starting a local control plane (etcd + kube-apiserver) with the BitcoinNetwork CRD")
-	env, err := envtest.Start()
+	step("starting a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok (simulated kubelet)")
+	cluster, err := localcluster.Start(ctx, localcluster.Options{PodCIDR: "127.62.0.0/16"})
 	if err != nil {
 		return err
 	}
 	defer func() {
-		step("stopping the control plane")
-		_ = env.Stop()
+		step("stopping the cluster")
+		cluster.Stop()
 	}()
-	user, err := env.AddUser(envtestAdmin(), nil)
-	if err != nil {
+	k8s, kubeconfigPath := cluster.Client, cluster.Kubeconfig
+	if err := v1alpha1.AddToScheme(scheme.Scheme); err != nil {
 		return err
 	}
-	kubeconfig, err := user.KubeConfig()
-	if err != nil {
+	step("installing the BitcoinNetwork CRD")
+	if err := cluster.ApplyFile(ctx, filepath.Join(root, "config", "crd", "bases", "bitcoin.network-operator.dev_bitcoinnetworks.yaml"), ""); err != nil {
 		return err
 	}
-	kubeconfigPath := filepath.Join(work, "kubeconfig")
-	if err := os.WriteFile(kubeconfigPath, kubeconfig, 0o600); err != nil {
-		return err
-	}
-	restConfig, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
-	if err != nil {
-		return err
-	}
-	k8s, err := client.New(restConfig, client.Options{Scheme: scheme.Scheme})
-	if err != nil {
+	if err := waitForCRD(ctx, k8s); err != nil {
 		return err
 	}
 
@@ -145,8 +137,8 @@ func run(ctx context.Context, once bool, nodes int32, timeout time.Duration) err
 		_ = op.Wait()
 	}()
 
-	step("starting the pod simulator: a real btcd per node pod, each on its own loopback IP (the kubelet is simulated)")
-	sim := &podsim.Simulator{Client: k8s, BtcdDir: btcdDir, WorkDir: work, Subnet: 62, EmulateStatefulSets: true}
+	step("starting the pod simulator: a real btcd on each node pod's IP (kwok gives pods 127.62.x.x addresses)")
+	sim := &podsim.Simulator{Client: k8s, BtcdDir: btcdDir, WorkDir: work, KubeletSimulated: true}
 	simCtx, stopSim := context.WithCancel(context.Background())
 	simDone := make(chan struct{})
 	go func() { _ = sim.Run(simCtx); close(simDone) }()
@@ -192,8 +184,19 @@ func run(ctx context.Context, once bool, nodes int32, timeout time.Duration) err
 	return nil
 }
 
-func envtestAdmin() envtestUser {
-	return envtestUser{Name: "demo-admin", Groups: []string{"system:masters"}}
+// waitForCRD waits until BitcoinNetworks can be listed.
+func waitForCRD(ctx context.Context, k8s client.Client) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := k8s.List(ctx, &v1alpha1.BitcoinNetworkList{})
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the BitcoinNetwork CRD is not served: %w", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 func demoNetwork(nodes int32) *v1alpha1.BitcoinNetwork {
