@@ -101,12 +101,12 @@ btcd() {
 # operator_sdk builds the CLI (make bundle) and scorecard-test (make
 # scorecard); prints their directory.
 operator_sdk() {
-  local dir="$CACHE_DIR/operator-sdk-$OPERATOR_SDK_VERSION-$(wrapper_key operator-sdk)"
   local v=github.com/operator-framework/operator-sdk/internal/version
   # Without the version stamp the CLI reports "unknown", which would land
   # in the bundle's builder annotation.
-  build_from_wrapper operator-sdk "$dir" github.com/operator-framework/operator-sdk/cmd/operator-sdk \
-    "-X $v.Version=$OPERATOR_SDK_VERSION -X $v.ImageVersion=$OPERATOR_SDK_VERSION -X $v.KubernetesVersion=v1.33.1" containers_image_openpgp
+  local stamp="-X $v.Version=$OPERATOR_SDK_VERSION -X $v.GitVersion=$OPERATOR_SDK_VERSION -X $v.ImageVersion=$OPERATOR_SDK_VERSION -X $v.KubernetesVersion=v1.33.1"
+  local dir="$CACHE_DIR/operator-sdk-$OPERATOR_SDK_VERSION-$(wrapper_key operator-sdk)-$(echo "$stamp" | sha256sum | cut -c1-8)"
+  build_from_wrapper operator-sdk "$dir" github.com/operator-framework/operator-sdk/cmd/operator-sdk "$stamp" containers_image_openpgp
   build_from_wrapper operator-sdk "$dir" github.com/operator-framework/operator-sdk/images/scorecard-test "" containers_image_openpgp
   echo "$dir"
 }
