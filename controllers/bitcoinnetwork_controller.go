@@ -196,24 +196,37 @@ func (r *BitcoinNetworkReconciler) applyNetwork(ctx context.Context, n *v1alpha1
 
 // tlsSecret returns a btcd network's TLS Secret, creating it once.
 func (r *BitcoinNetworkReconciler) tlsSecret(ctx context.Context, n *v1alpha1.BitcoinNetwork) (*corev1.Secret, error) {
+	return r.secretOnce(ctx, types.NamespacedName{Namespace: n.Namespace, Name: resources.TLSSecretName(n)}, "issued RPC TLS certificate",
+		func() (*corev1.Secret, error) { return resources.NewTLSSecret(n, r.ClusterDomain, time.Now()) })
+}
+
+// secretOnce returns the Secret at key, creating it from render when it does
+// not exist. It never rewrites an existing Secret: if the create finds one
+// (the cache had not seen it yet), that one is read and used.
+func (r *BitcoinNetworkReconciler) secretOnce(ctx context.Context, key types.NamespacedName, created string, render func() (*corev1.Secret, error)) (*corev1.Secret, error) {
 	secret := &corev1.Secret{}
-	key := types.NamespacedName{Namespace: n.Namespace, Name: resources.TLSSecretName(n)}
 	err := r.Client.Get(ctx, key, secret)
-	if err == nil || !apierrors.IsNotFound(err) {
-		return secret, err
+	if err == nil {
+		return secret, nil
 	}
-	if secret, err = resources.NewTLSSecret(n, r.ClusterDomain, time.Now()); err != nil {
-		return nil, fmt.Errorf("issuing TLS certificate: %w", err)
+	if !apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("reading Secret %s: %w", key.Name, err)
+	}
+	if secret, err = render(); err != nil {
+		return nil, fmt.Errorf("rendering Secret %s: %w", key.Name, err)
 	}
 	err = r.Client.Create(ctx, secret, client.FieldOwner(resources.FieldOwner))
 	if apierrors.IsAlreadyExists(err) {
 		existing := &corev1.Secret{}
-		return existing, r.APIReader.Get(ctx, key, existing)
+		if err := r.APIReader.Get(ctx, key, existing); err != nil {
+			return nil, fmt.Errorf("reading Secret %s: %w", key.Name, err)
+		}
+		return existing, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("creating Secret %s: %w", key.Name, err)
 	}
-	logf.FromContext(ctx).Info("issued RPC TLS certificate", "secret", key.Name)
+	logf.FromContext(ctx).Info(created, "secret", key.Name)
 	return secret, nil
 }
 
@@ -251,11 +264,10 @@ func (r *BitcoinNetworkReconciler) credentials(ctx context.Context, n *v1alpha1.
 			}
 			return resources.Credentials{}, nil, fmt.Errorf("reading Secret %s: %w", key.Name, err)
 		}
-	} else if err := r.Client.Get(ctx, key, secret); err != nil {
-		if !apierrors.IsNotFound(err) {
-			return resources.Credentials{}, nil, fmt.Errorf("reading Secret %s: %w", key.Name, err)
-		}
-		if secret, err = r.createGeneratedSecret(ctx, n); err != nil {
+	} else {
+		var err error
+		if secret, err = r.secretOnce(ctx, key, "generated RPC credentials",
+			func() (*corev1.Secret, error) { return resources.NewGeneratedRPCSecret(n) }); err != nil {
 			return resources.Credentials{}, nil, err
 		}
 	}
@@ -281,29 +293,6 @@ func (r *BitcoinNetworkReconciler) credentials(ctx context.Context, n *v1alpha1.
 		}
 	}
 	return creds, nil, nil
-}
-
-// createGeneratedSecret creates the network's generated RPC Secret. It is
-// created once and never rewritten: if it already exists (the cache had not
-// seen it yet), the existing one is used.
-func (r *BitcoinNetworkReconciler) createGeneratedSecret(ctx context.Context, n *v1alpha1.BitcoinNetwork) (*corev1.Secret, error) {
-	secret, err := resources.NewGeneratedRPCSecret(n)
-	if err != nil {
-		return nil, err
-	}
-	err = r.Client.Create(ctx, secret, client.FieldOwner(resources.FieldOwner))
-	if apierrors.IsAlreadyExists(err) {
-		existing := &corev1.Secret{}
-		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(secret), existing); err != nil {
-			return nil, fmt.Errorf("reading Secret %s: %w", secret.Name, err)
-		}
-		return existing, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("creating Secret %s: %w", secret.Name, err)
-	}
-	logf.FromContext(ctx).Info("generated RPC credentials", "secret", secret.Name)
-	return secret, nil
 }
 
 // SetupWithManager registers the reconciler and its watches.
