@@ -147,7 +147,7 @@ func (r *BitcoinNetworkReconciler) checkPeers(ctx context.Context, n *v1alpha1.B
 		}
 		networkAddresses = append(networkAddresses, p2p(p.Status.PodIP))
 		m := peering.Member{Ordinal: int(ordinal), P2PAddress: p2p(p.Status.PodIP)}
-		if podIsReady(p) {
+		if status.PodReady(p) {
 			endpoint := bitcoin.Endpoint{
 				Address:  net.JoinHostPort(p.Status.PodIP, strconv.Itoa(int(ports.RPC))),
 				User:     access.credentials.User,
@@ -239,13 +239,4 @@ func (r *BitcoinNetworkReconciler) nextPeerCheck(n *v1alpha1.BitcoinNetwork, p *
 		return min(interval, waitingRecheck)
 	}
 	return interval
-}
-
-func podIsReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }

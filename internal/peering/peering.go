@@ -65,9 +65,6 @@ type NodeReport struct {
 	// ExpectedPeers is the number of connections the plan gives the node.
 	ExpectedPeers int
 	BlockHeight   int64
-	// PlannedEdges are the peers the node should add; ConnectedEdges of
-	// them were connected when checked.
-	PlannedEdges, ConnectedEdges int
 	// Added and Removed are the peers added (or reconnected) and removed.
 	Added, Removed []string
 	// Calls is the number of RPC calls made to the node.
@@ -125,7 +122,6 @@ func Repair(ctx context.Context, members []Member, opts Options) (Report, error)
 		if ordinal < opts.Size {
 			r.ExpectedPeers = len(neighbours[ordinal])
 		}
-		r.PlannedEdges, r.ConnectedEdges = plan.Planned[ordinal], plan.Connected[ordinal]
 	}
 	report.PlannedEdges, report.ConnectedEdges, report.WaitingEdges = plan.PlannedEdges, plan.ConnectedEdges, plan.WaitingEdges
 
@@ -188,7 +184,7 @@ type Decision struct {
 // removed only when it is one of this network's addresses and the plan has
 // no edge between the two nodes in either direction.
 func Decide(edges []topology.Edge, members []Member, obs map[int]Observation, opts Options) Decision {
-	d := Decision{Actions: map[int]Actions{}, Planned: map[int]int{}, Connected: map[int]int{}}
+	d := Decision{Actions: map[int]Actions{}}
 	address := map[int]string{}
 	ordinalOf := map[string]int{}
 	for _, m := range members {
@@ -197,9 +193,10 @@ func Decide(edges []topology.Edge, members []Member, obs map[int]Observation, op
 			ordinalOf[m.P2PAddress] = m.Ordinal
 		}
 	}
-	has := func(at int, peer int, needConnected bool) bool {
+	// connected: node at has peer added and connected.
+	connected := func(at, peer int) bool {
 		for _, a := range obs[at].Added {
-			if a.Address == address[peer] && (a.Connected || !needConnected) {
+			if a.Address == address[peer] && a.Connected {
 				return true
 			}
 		}
@@ -215,10 +212,8 @@ func Decide(edges []topology.Edge, members []Member, obs map[int]Observation, op
 			continue
 		}
 		d.PlannedEdges++
-		d.Planned[e.From]++
-		if has(e.From, e.To, true) || has(e.To, e.From, true) {
+		if connected(e.From, e.To) || connected(e.To, e.From) {
 			d.ConnectedEdges++
-			d.Connected[e.From]++
 			continue
 		}
 		a := d.Actions[e.From]

@@ -209,7 +209,7 @@ func nodeStatuses(o Observed) []v1alpha1.NodeStatus {
 		node := v1alpha1.NodeStatus{
 			Name:     p.Name,
 			Ordinal:  ordinal,
-			Ready:    podReady(&p),
+			Ready:    PodReady(&p),
 			IP:       p.Status.PodIP,
 			NodeName: p.Spec.NodeName,
 			DNSName:  fmt.Sprintf("%s.%s.%s.svc.%s", p.Name, resources.ServiceName(n), n.Namespace, o.ClusterDomain),
@@ -259,7 +259,8 @@ func Ordinal(statefulSet string, p *corev1.Pod) (int32, bool) {
 	return int32(i), true
 }
 
-func podReady(p *corev1.Pod) bool {
+// PodReady reports whether a pod's Ready condition is True.
+func PodReady(p *corev1.Pod) bool {
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.PodReady {
 			return c.Status == corev1.ConditionTrue

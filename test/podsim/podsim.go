@@ -55,6 +55,7 @@ import (
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin/fake"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
 )
 
 // Simulator runs the pods of BitcoinNetworks.
@@ -301,7 +302,7 @@ func (s *Simulator) updateStatus(ctx context.Context, p *corev1.Pod, n *node) er
 	s.mu.Lock()
 	n.ready = ready
 	s.mu.Unlock()
-	if p.Status.PodIP == n.ip && podReady(p) == ready {
+	if p.Status.PodIP == n.ip && status.PodReady(p) == ready {
 		return nil
 	}
 	status := corev1.ConditionFalse
@@ -321,15 +322,6 @@ func (s *Simulator) updateStatus(ctx context.Context, p *corev1.Pod, n *node) er
 		{Type: corev1.PodReady, Status: status, LastTransitionTime: now},
 	}
 	return s.Client.Status().Update(ctx, p)
-}
-
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 func dialable(ip string, port int32) bool {

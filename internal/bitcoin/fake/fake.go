@@ -29,7 +29,6 @@ package fake
 import (
 	"encoding/json"
 	"fmt"
-	"iter"
 	"maps"
 	"net/http"
 	"slices"
@@ -119,7 +118,7 @@ func (n *Node) Stop() {
 	}
 	n.running = false
 	close(n.stop)
-	peers := append(mapKeys(n.outbound), mapKeys(n.inbound)...)
+	peers := append(slices.Collect(maps.Keys(n.outbound)), slices.Collect(maps.Keys(n.inbound))...)
 	n.outbound, n.inbound = map[string]bool{}, map[string]bool{}
 	network := n.network
 	n.mu.Unlock()
@@ -352,11 +351,11 @@ func (n *Node) peerInfo() []map[string]any {
 	defer n.mu.Unlock()
 	out := []map[string]any{}
 	id := 0
-	for _, a := range slices.Sorted(mapKeysSeq(n.outbound)) {
+	for _, a := range slices.Sorted(maps.Keys(n.outbound)) {
 		out = append(out, map[string]any{"id": id, "addr": a, "inbound": false, "connection_type": "manual"})
 		id++
 	}
-	for _, a := range slices.Sorted(mapKeysSeq(n.inbound)) {
+	for _, a := range slices.Sorted(maps.Keys(n.inbound)) {
 		out = append(out, map[string]any{"id": id, "addr": a, "inbound": true, "connection_type": "inbound"})
 		id++
 	}
@@ -371,12 +370,6 @@ func (n *Node) Mine(count int64) {
 }
 
 func blockHash(height int64) string { return fmt.Sprintf("%064x", height+1) }
-
-func mapKeys(m map[string]bool) []string {
-	return slices.Collect(mapKeysSeq(m))
-}
-
-func mapKeysSeq(m map[string]bool) iter.Seq[string] { return maps.Keys(m) }
 
 // Network returns the network the node was started on.
 func (n *Node) Network() *Network {
