@@ -126,15 +126,7 @@ func newNamespace(t *testing.T) string {
 // fails the test with the last error.
 func eventually(t *testing.T, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := envtest.Poll(20*time.Second, 100*time.Millisecond, check); err != nil {
+		t.Fatalf("%s: %v", what, err)
 	}
 }

@@ -95,17 +95,9 @@ func (e *env) step(format string, args ...any) { e.t.Logf("==> "+format, args...
 
 func (e *env) eventually(timeout time.Duration, what string, check func() error) {
 	e.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("%s: %v\n--- catalog operator log ---\n%s\n--- olm operator log ---\n%s\n--- bitcoin operator log ---\n%s",
-				what, err, e.cluster.Log("catalog", 3000), e.cluster.Log("olm", 3000), e.operatorLog())
-		}
-		time.Sleep(500 * time.Millisecond)
+	if err := envtest.Poll(timeout, 500*time.Millisecond, check); err != nil {
+		e.t.Fatalf("%s: %v\n--- catalog operator log ---\n%s\n--- olm operator log ---\n%s\n--- bitcoin operator log ---\n%s",
+			what, err, e.cluster.Log("catalog", 3000), e.cluster.Log("olm", 3000), e.operatorLog())
 	}
 }
 

@@ -28,6 +28,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -140,5 +141,18 @@ func StopOnInterrupt(stop func()) (cancel func()) {
 	return func() {
 		signal.Stop(ch)
 		close(done)
+	}
+}
+
+// Poll calls check every interval until it returns nil or timeout has
+// passed, and returns check's last error (nil on success).
+func Poll(timeout, interval time.Duration, check func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(interval)
 	}
 }

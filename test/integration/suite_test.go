@@ -129,16 +129,8 @@ func newNamespace(t *testing.T) string {
 
 func eventually(t *testing.T, timeout time.Duration, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(200 * time.Millisecond)
+	if err := envtest.Poll(timeout, 200*time.Millisecond, check); err != nil {
+		t.Fatalf("%s: %v", what, err)
 	}
 }
 
