@@ -46,16 +46,13 @@ import (
 
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
-	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/pki"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/topology"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
@@ -246,36 +243,12 @@ func waitFor(ctx context.Context, k8s client.Client, n *v1alpha1.BitcoinNetwork,
 	}
 }
 
-// nodeClient reaches a node as a user would: the network's Secret for
-// credentials, its CA for TLS.
-func nodeClient(ctx context.Context, k8s client.Client, n *v1alpha1.BitcoinNetwork, node v1alpha1.NodeStatus) (bitcoin.Node, error) {
-	creds := &corev1.Secret{}
-	if err := k8s.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: n.Status.RPCSecretName}, creds); err != nil {
-		return nil, err
-	}
-	tlsSecret := &corev1.Secret{}
-	if err := k8s.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: resources.TLSSecretName(n)}, tlsSecret); err != nil {
-		return nil, err
-	}
-	pool, err := pki.CertPool(tlsSecret.Data[resources.SecretKeyCACert])
-	if err != nil {
-		return nil, err
-	}
-	ports := resources.PortsFor(n.Spec.Implementation, n.Spec.Chain)
-	e := bitcoin.Endpoint{
-		Address: net.JoinHostPort(node.IP, strconv.Itoa(int(ports.RPC))),
-		User:    string(creds.Data[resources.SecretKeyUser]), Password: string(creds.Data[resources.SecretKeyPassword]),
-		TLS: tlsConfig(pool, resources.NodeServerName(n, node.Name)),
-	}
-	return bitcoin.New(bitcoin.Btcd, e, bitcoin.Transport(e.TLS), 5*time.Second), nil
-}
-
 func mine(ctx context.Context, k8s client.Client, n *v1alpha1.BitcoinNetwork, blocks int) error {
 	for _, node := range n.Status.Nodes {
 		if node.Ordinal != 0 {
 			continue
 		}
-		c, err := nodeClient(ctx, k8s, n, node)
+		c, err := podsim.NodeClient(ctx, k8s, n, node, 5*time.Second)
 		if err != nil {
 			return err
 		}
@@ -315,7 +288,7 @@ func printStatus(ctx context.Context, k8s client.Client, n *v1alpha1.BitcoinNetw
 	}
 	p2p := resources.PortsFor(n.Spec.Implementation, n.Spec.Chain).P2P
 	for _, node := range n.Status.Nodes {
-		c, err := nodeClient(ctx, k8s, n, node)
+		c, err := podsim.NodeClient(ctx, k8s, n, node, 5*time.Second)
 		if err != nil {
 			return err
 		}

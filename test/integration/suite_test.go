@@ -20,13 +20,10 @@ package integration
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +31,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -46,8 +42,6 @@ import (
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
-	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/pki"
-	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/podsim"
 )
@@ -154,32 +148,12 @@ func waitConnected(t *testing.T, n *v1alpha1.BitcoinNetwork, timeout time.Durati
 	return cur
 }
 
-// nodeClient returns an RPC client for a node, built the way a user would:
-// credentials from the network's Secret, TLS trusting the network's CA.
+// nodeClient returns an RPC client for a node (see podsim.NodeClient).
 func nodeClient(t *testing.T, n *v1alpha1.BitcoinNetwork, node v1alpha1.NodeStatus) bitcoin.Node {
 	t.Helper()
-	ctx := context.Background()
-	creds := &corev1.Secret{}
-	if err := k8s.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: n.Status.RPCSecretName}, creds); err != nil {
+	c, err := podsim.NodeClient(context.Background(), k8s, n, node, 3*time.Second)
+	if err != nil {
 		t.Fatal(err)
 	}
-	ports := resources.PortsFor(n.Spec.Implementation, n.Spec.Chain)
-	e := bitcoin.Endpoint{
-		Address: net.JoinHostPort(node.IP, strconv.Itoa(int(ports.RPC))),
-		User:    string(creds.Data["rpcuser"]), Password: string(creds.Data["rpcpassword"]),
-	}
-	impl := bitcoin.Bitcoind
-	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
-		impl = bitcoin.Btcd
-		tlsSecret := &corev1.Secret{}
-		if err := k8s.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: resources.TLSSecretName(n)}, tlsSecret); err != nil {
-			t.Fatal(err)
-		}
-		pool, err := pki.CertPool(tlsSecret.Data["ca.crt"])
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.TLS = &tls.Config{RootCAs: pool, ServerName: resources.NodeServerName(n, node.Name), MinVersion: tls.VersionTLS12}
-	}
-	return bitcoin.New(impl, e, bitcoin.Transport(e.TLS), 3*time.Second)
+	return c
 }
