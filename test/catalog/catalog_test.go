@@ -21,16 +21,12 @@ package catalog
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
 )
@@ -61,18 +57,12 @@ func documents(t *testing.T) []map[string]any {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
-		for {
-			var d map[string]any
-			if err := dec.Decode(&d); err != nil {
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				t.Fatalf("%s: %v", f, err)
-			}
-			if d != nil {
-				docs = append(docs, d)
-			}
+		objs, err := envtest.DecodeYAML(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, u := range objs {
+			docs = append(docs, u.Object)
 		}
 	}
 	return docs

@@ -28,11 +28,8 @@ limitations under the License.
 package localcluster
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,8 +41,6 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -380,18 +375,11 @@ func (c *Cluster) ApplyFile(ctx context.Context, path, namespace string) error {
 
 // ApplyYAML server-side applies every object in YAML documents.
 func (c *Cluster) ApplyYAML(ctx context.Context, raw []byte, namespace string) error {
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		if len(u.Object) == 0 {
-			continue
-		}
+	objs, err := envtest.DecodeYAML(raw)
+	if err != nil {
+		return err
+	}
+	for _, u := range objs {
 		if namespace != "" && u.GetNamespace() == "" && u.GetKind() != "CustomResourceDefinition" && u.GetKind() != "Namespace" {
 			u.SetNamespace(namespace)
 		}
@@ -399,4 +387,5 @@ func (c *Cluster) ApplyYAML(ctx context.Context, raw []byte, namespace string) e
 			return fmt.Errorf("applying %s %s: %w", u.GetKind(), u.GetName(), err)
 		}
 	}
+	return nil
 }
