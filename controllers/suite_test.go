@@ -23,15 +23,9 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap/zapcore"
-
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes/scheme"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers"
@@ -56,58 +50,18 @@ func TestMain(m *testing.M) {
 }
 
 func runSuite(m *testing.M) int {
-	// Operator logs are quiet unless TEST_OPERATOR_LOGS is set.
-	level := zapcore.ErrorLevel
-	if os.Getenv("TEST_OPERATOR_LOGS") != "" {
-		level = zapcore.DebugLevel
-	}
-	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(level)))
-	env, err := envtest.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer func() {
-		if err := env.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stopping envtest:", err)
-		}
-	}()
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:  scheme.Scheme,
-		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache:   controllers.CacheOptions(nil),
+	op, err := envtest.StartOperator(&controllers.BitcoinNetworkReconciler{
+		// No default btcd image: btcd networks must set spec.image here,
+		// which lets a test see what happens when neither is set.
+		DefaultImages: map[v1alpha1.Implementation]string{v1alpha1.ImplementationBitcoind: testBitcoindImage},
+		ClusterDomain: "cluster.local",
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if err := (&controllers.BitcoinNetworkReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Recorder:  mgr.GetEventRecorder("bitcoin-network-operator"),
-		// No default btcd image: btcd networks must set spec.image here,
-		// which lets a test see what happens when neither is set.
-		DefaultImages: map[v1alpha1.Implementation]string{v1alpha1.ImplementationBitcoind: testBitcoindImage},
-		ClusterDomain: "cluster.local",
-	}).SetupWithManager(mgr); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			fmt.Fprintln(os.Stderr, "manager:", err)
-		}
-	}()
-	// Tests read directly from the API server, never from a cache.
-	k8s, err = client.New(env.Config, client.Options{Scheme: scheme.Scheme})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
+	defer op.Stop()
+	k8s = op.Client
 	return m.Run()
 }
 
