@@ -14,22 +14,30 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package fake is a fake Bitcoin Core (bitcoind) JSON-RPC server for tests,
-// which cannot run the real bitcoind here. It behaves like Core where the
-// operator depends on it: basic auth against an rpcauth value, error codes
-// (-23 already added, -24 not added, -28 while loading, -32601 unknown
-// method) with Core's HTTP statuses, the getaddednodeinfo shape, added
-// nodes connected by a background pass capped at 8 (MAX_ADDNODE_CONNECTIONS),
-// onetry connecting at once, and addnode lists lost on restart.
+// Package fake is a fake Bitcoin Core (bitcoind) JSON-RPC server for unit
+// tests. It behaves like Core v29 where the operator depends on it, and
+// the contract test beside it runs one table of behaviours against both
+// this fake and a real bitcoind: basic auth against an rpcauth value (401
+// with an empty body), error codes (-23 already added, -24 not added, -28
+// while warming up, -32601 unknown method) with Core's HTTP statuses, the
+// getaddednodeinfo, getpeerinfo and getblockchaininfo shapes, added nodes
+// connected by a background pass capped at 8 (MAX_ADDNODE_CONNECTIONS),
+// onetry connecting synchronously (up to the connect timeout), an added
+// peer counted as connected only through an outbound connection (an
+// inbound one from the same node does not count, as Core tells peers
+// apart by their source port), idle RPC connections closed after the
+// server timeout, and addnode lists lost on restart.
 //
 // Fake nodes "connect" to each other through a shared Network keyed by
-// P2P address; no P2P traffic is sent.
+// P2P address; no P2P traffic is sent. onetry to an address where no fake
+// node runs dials it over TCP, as Core would, and hangs up.
 package fake
 
 import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -63,11 +71,18 @@ type Node struct {
 	// RetryInterval is how often added nodes are (re)connected; Core uses
 	// 2 s, or 60 s after an attempt. 0 means 2 s.
 	RetryInterval time.Duration
+	// ConnectTimeout bounds onetry's TCP connect to an address where no
+	// fake node runs (Core's -timeout, default 5 s).
+	ConnectTimeout time.Duration
+	// ServerTimeout is how long an idle RPC connection stays open (Core's
+	// -rpcservertimeout, default 30 s); see Serve.
+	ServerTimeout time.Duration
 
 	network  *Network
 	mu       sync.Mutex
 	running  bool
 	loaded   time.Time
+	held     bool
 	added    []string
 	outbound map[string]bool // P2P addresses this node connected to
 	inbound  map[string]bool // P2P addresses that connected to this node
@@ -135,6 +150,26 @@ func (n *Node) Stop() {
 	}
 }
 
+// SetWarmingUp holds the node in its warm-up (every call answers -28) or
+// ends it, like a real bitcoind still loading its chain.
+func (n *Node) SetWarmingUp(held bool) {
+	n.mu.Lock()
+	n.held = held
+	n.mu.Unlock()
+}
+
+// Serve answers RPC on ln until the returned server is closed, closing
+// idle connections after ServerTimeout as Core's HTTP server does.
+func (n *Node) Serve(ln net.Listener) *http.Server {
+	timeout := n.ServerTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	srv := &http.Server{Handler: n, ReadHeaderTimeout: timeout, IdleTimeout: timeout}
+	go func() { _ = srv.Serve(ln) }()
+	return srv
+}
+
 // Calls returns how many times each RPC method was called.
 func (n *Node) Calls() map[string]int {
 	n.mu.Lock()
@@ -153,6 +188,9 @@ func (nw *Network) node(address string) *Node {
 }
 
 // connect opens a connection from n to address if a running node is there.
+// Only an outbound connection counts as already connected: Core tells an
+// inbound peer by its source port, so it opens its own connection to a node
+// that connected in.
 func (n *Node) connect(address string) bool {
 	if address == n.P2PAddress {
 		return false
@@ -162,7 +200,7 @@ func (n *Node) connect(address string) bool {
 		return false
 	}
 	n.mu.Lock()
-	already := n.outbound[address] || n.inbound[address]
+	already := n.outbound[address]
 	if !already {
 		n.outbound[address] = true
 	}
@@ -197,7 +235,7 @@ func (n *Node) ConnectAddedNodes() {
 			return
 		}
 		n.mu.Lock()
-		has := n.outbound[a] || n.inbound[a]
+		has := n.outbound[a]
 		n.mu.Unlock()
 		if !has && n.connect(a) {
 			connected++
@@ -231,7 +269,7 @@ func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	n.mu.Lock()
 	n.calls[req.Method]++
-	running, loading := n.running, time.Now().Before(n.loaded)
+	running, loading := n.running, n.held || time.Now().Before(n.loaded)
 	n.mu.Unlock()
 	if !running {
 		http.Error(w, "node stopped", http.StatusServiceUnavailable)
@@ -323,8 +361,19 @@ func (n *Node) addnode(addr, cmd string) *rpcError {
 		n.added = slices.Delete(n.added, i, i+1)
 		return nil
 	case "onetry":
-		// Core's onetry opens a manual connection outside the addnode cap.
-		n.connect(addr)
+		// Core's onetry opens a manual connection outside the addnode cap,
+		// synchronously, and answers null whatever happened.
+		if n.network.node(addr) != nil {
+			n.connect(addr)
+			return nil
+		}
+		timeout := n.ConnectTimeout
+		if timeout <= 0 {
+			timeout = 5 * time.Second
+		}
+		if conn, err := net.DialTimeout("tcp", addr, timeout); err == nil {
+			_ = conn.Close()
+		}
 		return nil
 	default:
 		return &rpcError{Code: -1, Message: "addnode \"node\" \"command\": command must be add, remove or onetry"}
