@@ -194,6 +194,9 @@ func (r *BitcoinNetworkReconciler) checkPeers(ctx context.Context, n *v1alpha1.B
 			np.Message = rpcMessage(nr.Err)
 			log.Info("node RPC failed", "node", name, "error", np.Message)
 		}
+		if len(nr.ConnectFailed) > 0 {
+			log.Info("peers added but not connected yet; the node keeps trying", "node", name, "peers", nr.ConnectFailed)
+		}
 		if len(nr.Added) > 0 || len(nr.Removed) > 0 {
 			log.Info("repaired peers", "node", name, "added", nr.Added, "removed", nr.Removed)
 			repaired[name] = len(nr.Added)

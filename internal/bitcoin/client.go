@@ -38,6 +38,11 @@ import (
 // DefaultTimeout bounds a call whose context has no earlier deadline.
 const DefaultTimeout = 5 * time.Second
 
+// idleConnTimeout closes kept-alive connections well before Bitcoin Core's
+// server does (-rpcservertimeout, 30 s by default), so a pooled connection
+// is rarely one the server is closing at that moment.
+const idleConnTimeout = 15 * time.Second
+
 // maxResponseBytes bounds what the client reads from a node.
 const maxResponseBytes = 8 << 20
 
@@ -68,7 +73,7 @@ func Transport(tlsConfig *tls.Config) *http.Transport {
 		ResponseHeaderTimeout: 30 * time.Second,
 		MaxIdleConns:          256,
 		MaxIdleConnsPerHost:   2,
-		IdleConnTimeout:       90 * time.Second,
+		IdleConnTimeout:       idleConnTimeout,
 		// Nodes speak HTTP/1.1; no proxies between the operator and pods.
 		ForceAttemptHTTP2: false,
 		Proxy:             nil,
@@ -124,9 +129,22 @@ type response struct {
 
 // call invokes method with params and decodes the result into result
 // (which may be nil). The call ends at the context's deadline or after the
-// client's timeout, whichever comes first.
+// client's timeout, whichever comes first. The request may be sent again
+// on a new connection when the server closed the kept-alive one it went
+// out on (see replayableCall): every method the Node interface calls is
+// safe to repeat.
 func (c *rpcClient) call(ctx context.Context, method string, result any, params ...any) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	return c.do(ctx, c.timeout, true, method, result, params)
+}
+
+// do makes one call bounded by timeout. replayable lets the HTTP transport
+// resend the request once when a reused connection turns out closed by the
+// server: Bitcoin Core closes idle connections after -rpcservertimeout, and
+// a request written just as it does so fails with EOF without having been
+// read. Such a request is marked with an empty Idempotency-Key header,
+// which net/http treats as idempotent and does not send.
+func (c *rpcClient) do(ctx context.Context, timeout time.Duration, replayable bool, method string, result any, params []any) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if params == nil {
 		params = []any{}
@@ -140,6 +158,9 @@ func (c *rpcClient) call(ctx context.Context, method string, result any, params 
 		return fmt.Errorf("%s: %w", method, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if replayable {
+		req.Header["Idempotency-Key"] = nil
+	}
 	req.SetBasicAuth(c.user, c.password)
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -17,11 +17,16 @@ limitations under the License.
 package bitcoin_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -144,5 +149,76 @@ func TestFakeConnectsAtMostEightAddedNodes(t *testing.T) {
 	}
 	if len(added) != 10 || connected != fake.MaxAddnodeConnections {
 		t.Errorf("%d added, %d connected; want 10 added and only %d connected", len(added), connected, fake.MaxAddnodeConnections)
+	}
+}
+
+// closingServer answers the first request on each connection and closes
+// the connection when the second arrives, without answering: what a client
+// sees when it reuses a connection just as Bitcoin Core's server closes it
+// for idleness (-rpcservertimeout). It counts the requests per method.
+func closingServer(t *testing.T) (string, func(method string) int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	var mu sync.Mutex
+	seen := map[string]int{}
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				br := bufio.NewReader(conn)
+				for i := 0; ; i++ {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					var body struct {
+						Method string `json:"method"`
+					}
+					_ = json.NewDecoder(req.Body).Decode(&body)
+					mu.Lock()
+					seen[body.Method]++
+					mu.Unlock()
+					if i == 1 {
+						return // closed under the client's feet
+					}
+					reply := `{"result":7,"error":null,"id":1}`
+					fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(reply), reply)
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String(), func(method string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return seen[method]
+	}
+}
+
+func TestCallOnAConnectionTheServerClosedIsSentAgainOnce(t *testing.T) {
+	ctx := context.Background()
+	addr, seen := closingServer(t)
+	client := bitcoin.New(bitcoin.Bitcoind, bitcoin.Endpoint{Address: addr}, bitcoin.Transport(nil), 2*time.Second)
+	for i := 0; i < 3; i++ {
+		if n, err := client.BlockCount(ctx); err != nil || n != 7 {
+			t.Fatalf("call %d: %d, %v; want the call sent again on a new connection", i+1, n, err)
+		}
+	}
+	if got := seen("getblockcount"); got != 5 {
+		t.Errorf("server saw getblockcount %d times, want 5 (3 calls, 2 of them resent once)", got)
+	}
+	// A raw Call may not be safe to repeat (e.g. mining): it is never resent.
+	if err := bitcoin.Call(ctx, client, "generatetoaddress", nil, 1, "addr"); err == nil {
+		t.Fatal("Call on a closed connection succeeded, want the error")
+	}
+	if got := seen("generatetoaddress"); got != 1 {
+		t.Errorf("server saw generatetoaddress %d times, want exactly once", got)
 	}
 }

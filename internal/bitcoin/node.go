@@ -70,7 +70,10 @@ type Node interface {
 	AddedNodes(ctx context.Context) ([]AddedNode, error)
 	// AddPeer adds a persistent peer (addnode add).
 	AddPeer(ctx context.Context, address string) error
-	// ConnectOnce connects to a peer now, without adding it (addnode onetry).
+	// ConnectOnce connects to a peer now, without adding it (addnode
+	// onetry). On bitcoind it returns once the connection is made or has
+	// failed, which can take Core's connect timeout: its deadline is the
+	// client's timeout plus ConnectTimeout.
 	ConnectOnce(ctx context.Context, address string) error
 	// RemovePeer removes an added peer (addnode remove).
 	RemovePeer(ctx context.Context, address string) error
@@ -152,8 +155,13 @@ func (n *bitcoindNode) AddPeer(ctx context.Context, address string) error {
 	return ignoreCode(n.common().addNode(ctx, address, btcjson.ANAdd), btcjson.ErrRPCClientNodeAlreadyAdded)
 }
 
+// ConnectTimeout is Bitcoin Core's default connect timeout (-timeout).
+// addnode onetry connects synchronously inside the call, so the call can
+// take this long on top of the usual RPC time.
+const ConnectTimeout = 5 * time.Second
+
 func (n *bitcoindNode) ConnectOnce(ctx context.Context, address string) error {
-	return n.common().addNode(ctx, address, btcjson.ANOneTry)
+	return n.do(ctx, n.timeout+ConnectTimeout, true, "addnode", nil, []any{address, string(btcjson.ANOneTry)})
 }
 
 func (n *bitcoindNode) RemovePeer(ctx context.Context, address string) error {
@@ -237,12 +245,13 @@ func ignoreMessage(err error, message string) error {
 
 // Call makes a raw JSON-RPC call through a Node made by New, for methods
 // the Node interface leaves out (e.g. mining in a demo). result may be nil.
+// Unlike the Node methods, the request is never sent twice.
 func Call(ctx context.Context, node Node, method string, result any, params ...any) error {
 	switch n := node.(type) {
 	case *bitcoindNode:
-		return n.call(ctx, method, result, params...)
+		return n.do(ctx, n.timeout, false, method, result, params)
 	case *btcdNode:
-		return n.call(ctx, method, result, params...)
+		return n.do(ctx, n.timeout, false, method, result, params)
 	}
 	return errors.New("bitcoin.Call: not a node made by bitcoin.New")
 }

@@ -67,6 +67,9 @@ type NodeReport struct {
 	BlockHeight   int64
 	// Added and Removed are the peers added (or reconnected) and removed.
 	Added, Removed []string
+	// ConnectFailed are added peers the node could not connect to at once
+	// (bitcoind's addnode onetry); they stay added and Core retries them.
+	ConnectFailed []string
 	// Calls is the number of RPC calls made to the node.
 	Calls int
 }
@@ -244,25 +247,15 @@ func Decide(edges []topology.Edge, members []Member, obs map[int]Observation, op
 	return d
 }
 
-// act applies one node's actions.
+// act applies one node's actions: removals, then additions, then on
+// bitcoind one immediate connection attempt per added peer. A failed
+// removal or addition means the node stopped answering: the rest waits for
+// the next pass. A connection attempt is different: Core dials the peer
+// inside the call, for up to its connect timeout, so a dead peer makes the
+// call slow or fail without saying anything about this node. The attempts
+// run last and concurrently, a failed one only noted: the peer stays added
+// and Core's own loop keeps trying it.
 func act(ctx context.Context, node bitcoin.Node, a Actions, impl bitcoin.Implementation, r *NodeReport) {
-	for _, addr := range a.Add {
-		r.Calls++
-		if err := node.AddPeer(ctx, addr); err != nil {
-			r.Reachable, r.Err = false, err
-			return
-		}
-		// Bitcoin Core connects added peers in a loop that may wait a
-		// minute; onetry connects now. btcd connects on add.
-		if impl == bitcoin.Bitcoind {
-			r.Calls++
-			if err := node.ConnectOnce(ctx, addr); err != nil {
-				r.Reachable, r.Err = false, err
-				return
-			}
-		}
-		r.Added = append(r.Added, addr)
-	}
 	for _, addr := range a.Remove {
 		r.Calls++
 		if err := node.RemovePeer(ctx, addr); err != nil {
@@ -271,6 +264,35 @@ func act(ctx context.Context, node bitcoin.Node, a Actions, impl bitcoin.Impleme
 		}
 		r.Removed = append(r.Removed, addr)
 	}
+	for _, addr := range a.Add {
+		r.Calls++
+		if err := node.AddPeer(ctx, addr); err != nil {
+			r.Reachable, r.Err = false, err
+			return
+		}
+		r.Added = append(r.Added, addr)
+	}
+	// btcd connects on add; Core's added-node loop may wait a minute.
+	if impl != bitcoin.Bitcoind {
+		return
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, addr := range r.Added {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := node.ConnectOnce(ctx, addr)
+			mu.Lock()
+			defer mu.Unlock()
+			r.Calls++
+			if err != nil {
+				r.ConnectFailed = append(r.ConnectFailed, addr)
+			}
+		}()
+	}
+	wg.Wait()
+	slices.Sort(r.ConnectFailed)
 }
 
 // forEachReady runs f for every member with a client, at most concurrency

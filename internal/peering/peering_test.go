@@ -30,6 +30,7 @@ import (
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/peering"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/rpcauth"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/topology"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/realnode"
 )
 
 func addr(i int) string { return fmt.Sprintf("127.0.50.%d:18444", i+1) }
@@ -158,4 +159,30 @@ func TestRepairReconnectsARestartedNodeAndIsolatesADeadOne(t *testing.T) {
 func fakeNetworkOf(t *testing.T, nodes []*fake.Node) *fake.Network {
 	t.Helper()
 	return nodes[0].Network()
+}
+
+// A peer whose address accepts no connection makes bitcoind's onetry wait
+// for Core's connect timeout. That is no fault of the node making the call:
+// it stays reachable and still gets its other peers.
+func TestAPeerThatNeverAnswersDoesNotMakeItsCallerUnreachable(t *testing.T) {
+	ctx := context.Background()
+	nodes, members := fakeNetwork(t, 5) // node 0 adds 1 and 3
+	// Node 1's pod is ready, but nothing answers on its P2P address; it
+	// sorts first among node 0's peers.
+	members[1].P2PAddress = realnode.Blackhole(t, "127.0.49.1")
+	// Longer than the client's 1 s deadline, as Core's 5 s is.
+	nodes[0].ConnectTimeout, nodes[3].ConnectTimeout = 1500*time.Millisecond, 1500*time.Millisecond
+	opts := peering.Options{Implementation: bitcoin.Bitcoind, Topology: topology.Mesh, Size: 5, Concurrency: 5}
+	r, err := peering.Repair(ctx, members, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n0 := r.Nodes[0]
+	if !n0.Reachable || n0.Err != nil || !slices.Equal(n0.Added, []string{members[1].P2PAddress, addr(3)}) {
+		t.Fatalf("node 0: reachable %v, error %v, added %v; want both peers added and the node reachable", n0.Reachable, n0.Err, n0.Added)
+	}
+	// 0→1 and 3→1 lead to the silent address; every other edge is up.
+	if r, _ = peering.Repair(ctx, members, opts); r.PlannedEdges != 10 || r.ConnectedEdges != 8 {
+		t.Errorf("%d of %d edges connected, want all but the two to the silent address", r.ConnectedEdges, r.PlannedEdges)
+	}
 }

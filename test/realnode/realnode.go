@@ -28,6 +28,7 @@ package realnode
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -215,5 +216,37 @@ func (g *WarmupGate) Close() {
 	case <-g.stop:
 	default:
 		close(g.stop)
+	}
+}
+
+// Blackhole returns an address on ip (port 18444) that completes no TCP
+// handshake, like a peer whose host stopped answering: a listener with a
+// zero backlog whose one queued connection is never accepted, so the
+// kernel drops every further SYN and a connect waits for its timeout.
+func Blackhole(tb testing.TB, ip string) string {
+	tb.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = syscall.Close(fd) })
+	addr := &syscall.SockaddrInet4{Port: 18444}
+	copy(addr.Addr[:], net.ParseIP(ip).To4())
+	if err := syscall.Bind(fd, addr); err != nil {
+		tb.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		tb.Fatal(err)
+	}
+	address := net.JoinHostPort(ip, "18444")
+	for i := 0; ; i++ {
+		c, err := net.DialTimeout("tcp", address, 300*time.Millisecond)
+		if err != nil {
+			return address // the queue is full: SYNs go unanswered
+		}
+		tb.Cleanup(func() { _ = c.Close() })
+		if i > 8 {
+			tb.Fatal("a zero-backlog listener keeps accepting connections")
+		}
 	}
 }

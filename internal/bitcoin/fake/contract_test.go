@@ -237,37 +237,6 @@ func peers(t *testing.T, n *node) []peerInfo {
 	return ps
 }
 
-// blackhole returns an address on ip that completes no TCP handshake: a
-// listener with a zero backlog whose one queued connection is never
-// accepted, so the kernel drops every further SYN.
-func blackhole(t *testing.T, ip string) string {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = syscall.Close(fd) })
-	addr := &syscall.SockaddrInet4{Port: 18444}
-	copy(addr.Addr[:], net.ParseIP(ip).To4())
-	if err := syscall.Bind(fd, addr); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Listen(fd, 0); err != nil {
-		t.Fatal(err)
-	}
-	address := net.JoinHostPort(ip, "18444")
-	for i := 0; ; i++ {
-		c, err := net.DialTimeout("tcp", address, 300*time.Millisecond)
-		if err != nil {
-			return address // the queue is full: SYNs go unanswered
-		}
-		t.Cleanup(func() { _ = c.Close() })
-		if i > 8 {
-			t.Fatal("a zero-backlog listener keeps accepting connections")
-		}
-	}
-}
-
 var contract = []struct {
 	name string
 	run  func(t *testing.T, e env)
@@ -312,7 +281,7 @@ var contract = []struct {
 	{"addnode onetry to an address that never answers blocks for the whole connect timeout, then answers null", func(t *testing.T, e env) {
 		const connectTimeout = 2 * time.Second
 		a := e.start(t, nodeOptions{connectTimeout: connectTimeout})
-		dead := blackhole(t, e.ip())
+		dead := realnode.Blackhole(t, e.ip())
 		start := time.Now()
 		expectOK(t, call(t, a, "addnode", dead, "onetry"), "addnode onetry to a dead address", nil)
 		if d := time.Since(start); d < connectTimeout*8/10 {
