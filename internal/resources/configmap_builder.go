@@ -71,9 +71,15 @@ func NodeConfig(n *v1alpha1.BitcoinNetwork) string {
 	b.WriteString("server=1\n")
 	b.WriteString("listen=1\n")
 	b.WriteString("printtoconsole=1\n")
+	// No bind option: without one Core listens for peers on both :: and
+	// 0.0.0.0, so IPv4, IPv6 and dual-stack pods all work (bind=0.0.0.0
+	// would listen on IPv4 only).
 	fmt.Fprintf(&b, "port=%d\n", ports.P2P)
-	fmt.Fprintf(&b, "bind=0.0.0.0:%d\n", ports.P2P)
 	fmt.Fprintf(&b, "rpcport=%d\n", ports.RPC)
+	// RPC on every address of the pod, in this order: "::" accepts IPv4
+	// too where the kernel has IPv6 (the 0.0.0.0 bind then fails, which Core
+	// logs and tolerates); where it has none, "::" fails and 0.0.0.0 binds.
+	b.WriteString("rpcbind=::\n")
 	b.WriteString("rpcbind=0.0.0.0\n")
 	// The operator reaches nodes by pod IP; rpcauth guards every call.
 	b.WriteString("rpcallowip=0.0.0.0/0\n")

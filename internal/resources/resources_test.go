@@ -168,7 +168,7 @@ func TestBitcoindOptionsGoIntoTheChainSection(t *testing.T) {
 		if at < 0 {
 			t.Fatalf("%s: no %s section:\n%s", chain, section, conf)
 		}
-		for _, opt := range []string{"rpcport=", "port=", "bind=", "rpcbind=", "addnode=seed.example:1"} {
+		for _, opt := range []string{"rpcport=", "port=", "rpcbind=", "addnode=seed.example:1"} {
 			if i := strings.Index(conf, "\n"+opt); i < at {
 				t.Errorf("%s: %q is not inside %s:\n%s", chain, opt, section, conf)
 			}

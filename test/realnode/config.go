@@ -18,6 +18,7 @@ package realnode
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"regexp"
 	"slices"
@@ -107,4 +108,34 @@ func MapBtcdConfig(conf, ip string) string {
 		conf = strings.Replace(conf, "[Application Options]\n", "[Application Options]\nnodnsseed=1\n", 1)
 	}
 	return conf
+}
+
+var varRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
+
+// ExpandArgs expands $(VAR) references in container arguments from env, as
+// the kubelet does, then maps mounted paths with mapPath.
+func ExpandArgs(args []string, env map[string]string, mapPath func(string) string) []string {
+	out := make([]string, 0, len(args))
+	for _, a := range args {
+		a = varRef.ReplaceAllStringFunc(a, func(ref string) string {
+			if v, ok := env[ref[2:len(ref)-1]]; ok {
+				return v
+			}
+			return ref
+		})
+		out = append(out, mapPath(a))
+	}
+	return out
+}
+
+// PathMapper maps container paths (mount path → host directory) in one
+// pass, longest mount path first, so a mapped path is never mapped again.
+func PathMapper(mounts map[string]string) func(string) string {
+	from := slices.Collect(maps.Keys(mounts))
+	slices.SortFunc(from, func(a, b string) int { return len(b) - len(a) })
+	var pairs []string
+	for _, f := range from {
+		pairs = append(pairs, f, mounts[f])
+	}
+	return strings.NewReplacer(pairs...).Replace
 }

@@ -250,3 +250,6 @@ func Blackhole(tb testing.TB, ip string) string {
 		}
 	}
 }
+
+// Pid is the process's ID.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
