@@ -155,6 +155,9 @@ func (r *BitcoinNetworkReconciler) writeStatus(ctx context.Context, n *v1alpha1.
 // gave the nodes, and an error for failures worth retrying.
 func (r *BitcoinNetworkReconciler) applyNetwork(ctx context.Context, n *v1alpha1.BitcoinNetwork) (*status.Problem, string, nodeAccess, error) {
 	var access nodeAccess
+	if err := resources.CheckConfig(n); err != nil {
+		return &status.Problem{Reason: status.ReasonConfigInvalid, Message: err.Error()}, "", access, nil
+	}
 	if err := applyObject(ctx, r.Client, resources.DesiredConfigMap(n)); err != nil {
 		return nil, "", access, err
 	}
@@ -272,6 +275,11 @@ func (r *BitcoinNetworkReconciler) credentials(ctx context.Context, n *v1alpha1.
 		}
 	}
 	creds, err := resources.CredentialsFromSecret(secret)
+	if err == nil {
+		if err = resources.CheckCredentials(n.Spec.Implementation, creds); err != nil {
+			err = fmt.Errorf("secret %s: %w", secret.Name, err)
+		}
+	}
 	if err != nil {
 		field := "spec.rpcSecretName"
 		if n.Spec.RPCSecretName == "" {

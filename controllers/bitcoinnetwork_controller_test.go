@@ -575,3 +575,69 @@ func gauge(t *testing.T, name string, labels map[string]string) float64 {
 	}
 	return -1
 }
+
+func TestUserNameBitcoinCoreCannotParseDegradesTheNetworkUntilFixed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := newNamespace(t)
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "colon-credentials"},
+		Data:       map[string][]byte{"rpcuser": []byte("a:b"), "rpcpassword": []byte("pw")},
+	}
+	if err := k8s.Create(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	n := createNetwork(t, ns, "colon", func(n *v1alpha1.BitcoinNetwork) { n.Spec.RPCSecretName = secret.Name })
+	got := waitForStatus(t, n, "degraded", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionTrue, "RPCSecretInvalid"))
+	msg := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionDegraded).Message
+	for _, want := range []string{"spec.rpcSecretName", "colon-credentials", `"rpcuser"`, "':'"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("Degraded message %q does not mention %s", msg, want)
+		}
+	}
+	if strings.Contains(msg, "pw") {
+		t.Errorf("Degraded message %q contains the password", msg)
+	}
+	if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: "colon"}, &appsv1.StatefulSet{}); err == nil {
+		t.Error("a StatefulSet was created with a user name bitcoind refuses")
+	}
+	secret.Data["rpcuser"] = []byte("alice")
+	if err := k8s.Update(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	waitForStatus(t, n, "recovered", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionFalse, "Reconciled"))
+	get(t, ns, "colon", &appsv1.StatefulSet{})
+}
+
+func TestMaxConnectionsTooLowForTheMeshDegradesTheNetworkAndKeepsItsNodes(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t)
+	n := createNetwork(t, ns, "slots", func(n *v1alpha1.BitcoinNetwork) {
+		n.Spec.Nodes = 8
+		n.Spec.Config = map[string]v1alpha1.ConfigValue{"maxconnections": "15"}
+	})
+	sts := get(t, ns, "slots", &appsv1.StatefulSet{})
+	waitForStatus(t, n, "reconciled", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionFalse, "Reconciled"))
+	// 17 nodes plan 8 inbound connections per node: 15 leaves 4.
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = 17 })
+	got := waitForStatus(t, n, "degraded", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionTrue, "ConfigInvalid"))
+	msg := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionDegraded).Message
+	if !strings.Contains(msg, "spec.config.maxconnections") || !strings.Contains(msg, "at least 19") {
+		t.Errorf("Degraded message %q does not name the field and the value that works", msg)
+	}
+	waitForEvent(t, n, corev1.EventTypeWarning, "ConfigInvalid")
+	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(sts), sts); err != nil || *sts.Spec.Replicas != 8 {
+		t.Errorf("StatefulSet replicas %v (%v): want the 8 working nodes kept", sts.Spec.Replicas, err)
+	}
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Config["maxconnections"] = "19" })
+	waitForStatus(t, n, "recovered", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionFalse, "Reconciled"))
+	eventually(t, "scaled to 17", func() error {
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(sts), sts); err != nil {
+			return err
+		}
+		if *sts.Spec.Replicas != 17 {
+			return fmt.Errorf("replicas %d", *sts.Spec.Replicas)
+		}
+		return nil
+	})
+}

@@ -101,7 +101,8 @@ func TestValidNetworksAreAccepted(t *testing.T) {
 			n.Name = strings.Repeat("a", 52)
 			n.Spec.Nodes = 100
 			n.Spec.RPCSecretName = "my-rpc.credentials"
-			n.Spec.Config = map[string]v1alpha1.ConfigValue{"txindex": "1", "fallbackfee": "0.0002", "rpcthreads": "8"}
+			n.Spec.Config = map[string]v1alpha1.ConfigValue{"txindex": "1", "fallbackfee": "0.0002", "rpcthreads": "8",
+				"maxconnections": "40", "nodebuglogfile": "1", "noconnect": "1", "rpcservertimeout": "60"}
 			n.Spec.Storage = &v1alpha1.StorageSpec{Size: resource.MustParse("1Gi"), StorageClassName: ptr.To("fast")}
 		},
 	} {
@@ -130,6 +131,38 @@ func TestInvalidNetworksAreRejectedWithAClearMessage(t *testing.T) {
 			n.Spec.Config = map[string]v1alpha1.ConfigValue{"rpcpassword": "x", "txindex": "1", "port": "1"}
 		}, "spec.config.rpcpassword is owned by the operator"},
 		{"owned config key port", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Config = map[string]v1alpha1.ConfigValue{"port": "1"} }, "spec.config.port is owned by the operator"},
+		{"negated owned key", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Config = map[string]v1alpha1.ConfigValue{"norpcbind": "1"} },
+			"spec.config.norpcbind negates rpcbind, which is owned by the operator"},
+		{"negated listen", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Config = map[string]v1alpha1.ConfigValue{"nolisten": "1"} },
+			"spec.config.nolisten negates listen, which is owned by the operator"},
+		{"negated server", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Config = map[string]v1alpha1.ConfigValue{"noserver": "1"} },
+			"spec.config.noserver negates server"},
+		{"negated rpcallowip", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Config = map[string]v1alpha1.ConfigValue{"norpcallowip": "1"} },
+			"spec.config.norpcallowip negates rpcallowip"},
+		{"negated rpccookiefile", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Config = map[string]v1alpha1.ConfigValue{"norpccookiefile": "1"}
+		},
+			"spec.config.norpccookiefile negates rpccookiefile"},
+		{"negated credentials", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Config = map[string]v1alpha1.ConfigValue{"norpcauth": "1"} },
+			"spec.config.norpcauth negates rpcauth, which is owned by the operator: remove it (credentials belong in spec.rpcSecretName)"},
+		{"daemon mode", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Config = map[string]v1alpha1.ConfigValue{"daemon": "1"} },
+			"spec.config.daemon is owned by the operator"},
+		{"network off", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Config = map[string]v1alpha1.ConfigValue{"networkactive": "0"}
+		},
+			"spec.config.networkactive is owned by the operator"},
+		{"value with a comment sign", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Config = map[string]v1alpha1.ConfigValue{"uacomment": "team#1"}
+		}, "spec.config.uacomment: a value cannot contain #"},
+		{"maxconnections without inbound slots", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Config = map[string]v1alpha1.ConfigValue{"maxconnections": "11"}
+		}, "spec.config.maxconnections must be a number of at least 12"},
+		{"maxconnections not a number", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Config = map[string]v1alpha1.ConfigValue{"maxconnections": "many"}
+		}, "spec.config.maxconnections must be a number of at least 12"},
+		{"maxconnections negated", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Config = map[string]v1alpha1.ConfigValue{"nomaxconnections": "1"}
+		}, "spec.config.maxconnections must be a number of at least 12"},
 		{"config key with dash", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Config = map[string]v1alpha1.ConfigValue{"no-dash": "1"} }, "spec.config keys must be option names"},
 		{"config section injection", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Config = map[string]v1alpha1.ConfigValue{"[main]": "1"} }, "spec.config keys must be option names"},
 		{"multi-line config value", func(n *v1alpha1.BitcoinNetwork) {

@@ -254,3 +254,47 @@ func TestCredentialsFromSecretNamesTheMissingKey(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxConnectionsMustLeaveInboundSlotsForThePlan(t *testing.T) {
+	for _, tc := range []struct {
+		impl     v1alpha1.Implementation
+		topology v1alpha1.Topology
+		nodes    int32
+		max      string
+		want     string // in the error; "" for none
+	}{
+		// A 17-node mesh gives every node 8 inbound connections: 19 = 11 + 8.
+		{v1alpha1.ImplementationBitcoind, v1alpha1.TopologyMesh, 17, "19", ""},
+		{v1alpha1.ImplementationBitcoind, v1alpha1.TopologyMesh, 17, "18", "set maxconnections to at least 19"},
+		{v1alpha1.ImplementationBitcoind, v1alpha1.TopologyMesh, 3, "12", ""},
+		{v1alpha1.ImplementationBitcoind, v1alpha1.TopologyRing, 50, "12", ""},
+		{v1alpha1.ImplementationBitcoind, v1alpha1.TopologyMesh, 100, "16", "plans up to 7 inbound connections"},
+		{v1alpha1.ImplementationBitcoind, v1alpha1.TopologyNone, 100, "12", ""},
+		// btcd has no maxconnections; the option is Core's.
+		{v1alpha1.ImplementationBtcd, v1alpha1.TopologyMesh, 17, "12", ""},
+	} {
+		n := testNetwork(tc.impl, v1alpha1.ChainRegtest)
+		n.Spec.Topology, n.Spec.Nodes = tc.topology, tc.nodes
+		n.Spec.Config = map[string]v1alpha1.ConfigValue{"maxconnections": v1alpha1.ConfigValue(tc.max)}
+		err := CheckConfig(n)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s %s of %d, maxconnections %s: %v, want no problem", tc.impl, tc.topology, tc.nodes, tc.max, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "spec.config.maxconnections")):
+			t.Errorf("%s %s of %d, maxconnections %s: %v, want an error naming spec.config.maxconnections and %q", tc.impl, tc.topology, tc.nodes, tc.max, err, tc.want)
+		}
+	}
+}
+
+func TestColonInTheUserNameIsRejectedForBitcoindOnly(t *testing.T) {
+	creds := Credentials{User: "a:b", Password: "p"}
+	if err := CheckCredentials(v1alpha1.ImplementationBitcoind, creds); err == nil || !strings.Contains(err.Error(), `"rpcuser"`) {
+		t.Errorf("bitcoind with user a:b: %v, want an error naming the rpcuser key", err)
+	}
+	if err := CheckCredentials(v1alpha1.ImplementationBtcd, creds); err != nil {
+		t.Errorf("btcd with user a:b: %v, want none (btcd compares the whole header)", err)
+	}
+	if err := CheckCredentials(v1alpha1.ImplementationBitcoind, Credentials{User: "alice", Password: "a:b#c"}); err != nil {
+		t.Errorf("a password with ':' is fine (Core splits user:password at the first ':'): %v", err)
+	}
+}

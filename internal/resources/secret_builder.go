@@ -23,6 +23,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -60,6 +61,16 @@ func CredentialsFromSecret(s *corev1.Secret) (Credentials, error) {
 		return Credentials{}, fmt.Errorf("secret %s has no %q key", s.Name, SecretKeyPassword)
 	}
 	return Credentials{User: user, Password: password}, nil
+}
+
+// CheckCredentials says why a node implementation cannot use credentials,
+// naming the Secret key at fault: Bitcoin Core splits its -rpcauth value
+// "user:salt$hmac" at ':', so a user name with ':' makes it refuse to start.
+func CheckCredentials(impl v1alpha1.Implementation, c Credentials) error {
+	if impl == v1alpha1.ImplementationBitcoind && strings.Contains(c.User, ":") {
+		return fmt.Errorf("key %q contains ':', which Bitcoin Core cannot accept in a user name (its rpcauth value is user:salt$hash, and bitcoind would refuse to start); choose a user name without ':'", SecretKeyUser)
+	}
+	return nil
 }
 
 // NewGeneratedRPCSecret renders the Secret the operator creates, once, when

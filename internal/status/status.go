@@ -47,6 +47,7 @@ const (
 	ReasonRPCSecretNotFound = "RPCSecretNotFound"
 	ReasonRPCSecretInvalid  = "RPCSecretInvalid"
 	ReasonImageNotSet       = "ImageNotSet"
+	ReasonConfigInvalid     = "ConfigInvalid"
 
 	ReasonAllPeersConnected = "AllPeersConnected"
 	ReasonConnecting        = "Connecting"

@@ -1,0 +1,64 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package resources
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/topology"
+)
+
+// coreAutomaticOutbound is how many of -maxconnections Bitcoin Core keeps
+// for connections it opens itself (8 full-relay, 2 block-relay-only, 1
+// feeler); only the rest accept inbound peers.
+const coreAutomaticOutbound = 11
+
+// CheckConfig says why a network's spec.config cannot work with its size
+// and topology, in a message that names the field and the fix; nil when it
+// can. The API server already rejects what it can judge alone (see the CEL
+// rules on spec.config); what depends on the node count is checked here.
+//
+// Every planned connection is an inbound one at the node it is added to,
+// so on bitcoind maxconnections must leave that many inbound slots.
+func CheckConfig(n *v1alpha1.BitcoinNetwork) error {
+	value, ok := n.Spec.Config["maxconnections"]
+	if !ok || n.Spec.Implementation != v1alpha1.ImplementationBitcoind {
+		return nil
+	}
+	limit, err := strconv.Atoi(string(value))
+	if err != nil {
+		return fmt.Errorf("spec.config.maxconnections %q is not a number", value)
+	}
+	edges, err := topology.Plan(topology.Kind(n.Spec.Topology), int(n.Spec.Nodes))
+	if err != nil {
+		return err
+	}
+	inbound := map[int]int{}
+	needed := 0
+	for _, e := range edges {
+		inbound[e.To]++
+		needed = max(needed, inbound[e.To])
+	}
+	if slots := max(limit-coreAutomaticOutbound, 0); needed > slots {
+		return fmt.Errorf("spec.config.maxconnections is %d, which leaves %d inbound connections per node (Bitcoin Core keeps %d for its own outbound peers), "+
+			"but the %s topology of %d nodes plans up to %d inbound connections on one node: set maxconnections to at least %d, or remove it",
+			limit, slots, coreAutomaticOutbound, n.Spec.Topology, n.Spec.Nodes, needed, needed+coreAutomaticOutbound)
+	}
+	return nil
+}
