@@ -22,11 +22,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/discovery"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -60,6 +63,8 @@ func main() {
 	flag.DurationVar(&peers.RPCTimeout, "rpc-timeout", bitcoin.DefaultTimeout, "Deadline of each RPC call to a node.")
 	flag.DurationVar(&peers.CheckInterval, "peer-check-interval", controllers.DefaultPeerCheckInterval, "How often to verify and repair the nodes' peers when nothing changes (a network's spec.peerCheckInterval overrides it).")
 	flag.IntVar(&peers.Concurrency, "rpc-concurrency", 8, "How many nodes of one network the operator calls at once.")
+	var volumeGroup string
+	flag.StringVar(&volumeGroup, "volume-fsgroup", "auto", "Give node pods with persistent storage an fsGroup, so the non-root node can write a new volume: true, false, or auto (true unless the cluster is OpenShift, whose restricted SCC assigns one).")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -69,7 +74,7 @@ func main() {
 	if err := run(config{
 		metricsAddr: metricsAddr, probeAddr: probeAddr, leaderElect: leaderElect,
 		leaderElectionNamespace: leaderElectionNamespace, secureMetrics: secureMetrics,
-		enableHTTP2: enableHTTP2, clusterDomain: clusterDomain, peers: peers,
+		enableHTTP2: enableHTTP2, clusterDomain: clusterDomain, peers: peers, volumeGroup: volumeGroup,
 	}); err != nil {
 		log.Error(err, "operator stopped")
 		os.Exit(1)
@@ -80,6 +85,7 @@ type config struct {
 	metricsAddr, probeAddr, leaderElectionNamespace, clusterDomain string
 	leaderElect, secureMetrics, enableHTTP2                        bool
 	peers                                                          controllers.PeerOptions
+	volumeGroup                                                    string
 }
 
 func run(cfg config) error {
@@ -97,9 +103,16 @@ func run(cfg config) error {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 
+	restConfig := ctrl.GetConfigOrDie()
+	setVolumeGroup, err := resolveVolumeGroup(cfg.volumeGroup, func() ([]string, error) { return apiGroups(restConfig) })
+	if err != nil {
+		return err
+	}
+	log.Info("node volumes", "fsGroup", setVolumeGroup)
+
 	namespaces := watchNamespaces(os.Getenv("WATCH_NAMESPACE"))
 	log.Info("starting", "watchNamespaces", namespaceList(namespaces))
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsOpts,
 		HealthProbeBindAddress:  cfg.probeAddr,
@@ -123,8 +136,9 @@ func run(cfg config) error {
 			v1alpha1.ImplementationBitcoind: os.Getenv("RELATED_IMAGE_BITCOIND"),
 			v1alpha1.ImplementationBtcd:     os.Getenv("RELATED_IMAGE_BTCD"),
 		},
-		ClusterDomain: cfg.clusterDomain,
-		Peers:         cfg.peers,
+		ClusterDomain:  cfg.clusterDomain,
+		Peers:          cfg.peers,
+		SetVolumeGroup: setVolumeGroup,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the BitcoinNetwork controller: %w", err)
 	}
@@ -162,4 +176,44 @@ func namespaceList(namespaces map[string]cache.Config) string {
 		names = append(names, ns)
 	}
 	return strings.Join(names, ",")
+}
+
+// openShiftSecurityGroup is served only by OpenShift, whose restricted SCC
+// assigns each pod an fsGroup from its namespace's range and rejects pods
+// that ask for another.
+const openShiftSecurityGroup = "security.openshift.io"
+
+// resolveVolumeGroup turns --volume-fsgroup into whether node pods with
+// persistent storage get an fsGroup; "auto" asks the API server's groups.
+func resolveVolumeGroup(mode string, groups func() ([]string, error)) (bool, error) {
+	switch mode {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	case "auto":
+		names, err := groups()
+		if err != nil {
+			return false, fmt.Errorf("--volume-fsgroup=auto: discovering API groups: %w", err)
+		}
+		return !slices.Contains(names, openShiftSecurityGroup), nil
+	}
+	return false, fmt.Errorf("--volume-fsgroup=%q: want true, false or auto", mode)
+}
+
+// apiGroups lists the API groups the server serves.
+func apiGroups(cfg *rest.Config) ([]string, error) {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	list, err := dc.ServerGroups()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, g := range list.Groups {
+		names = append(names, g.Name)
+	}
+	return names, nil
 }

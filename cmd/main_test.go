@@ -17,6 +17,7 @@ limitations under the License.
 package main
 
 import (
+	"errors"
 	"maps"
 	"slices"
 	"testing"
@@ -39,6 +40,30 @@ func TestWatchNamespacesFollowsOLMTargetNamespaces(t *testing.T) {
 		}
 		if keys := slices.Sorted(maps.Keys(got)); !slices.Equal(keys, want) {
 			t.Errorf("WATCH_NAMESPACE=%q: %v, want %v", env, keys, want)
+		}
+	}
+}
+
+func TestVolumeGroupIsSetExceptWhereOpenShiftAssignsOne(t *testing.T) {
+	vanilla := func() ([]string, error) { return []string{"", "apps", "storage.k8s.io"}, nil }
+	openShift := func() ([]string, error) { return []string{"", "apps", "security.openshift.io", "route.openshift.io"}, nil }
+	unreachable := func() ([]string, error) { return nil, errors.New("connection refused") }
+	for _, tc := range []struct {
+		mode    string
+		groups  func() ([]string, error)
+		want    bool
+		wantErr bool
+	}{
+		{"auto", vanilla, true, false},
+		{"auto", openShift, false, false},
+		{"auto", unreachable, false, true},
+		{"true", openShift, true, false},
+		{"false", vanilla, false, false},
+		{"yes", vanilla, false, true},
+	} {
+		got, err := resolveVolumeGroup(tc.mode, tc.groups)
+		if got != tc.want || (err != nil) != tc.wantErr {
+			t.Errorf("--volume-fsgroup=%s: %v, %v; want %v (error %v)", tc.mode, got, err, tc.want, tc.wantErr)
 		}
 	}
 }

@@ -31,6 +31,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -63,6 +64,10 @@ type BitcoinNetworkReconciler struct {
 	ClusterDomain string
 	// Peers configures how the operator talks to the nodes.
 	Peers PeerOptions
+	// SetVolumeGroup gives pods with persistent storage an fsGroup (see
+	// resources.NodeParams.VolumeGroup); false where the cluster assigns
+	// one itself (OpenShift).
+	SetVolumeGroup bool
 
 	transports transportCache
 }
@@ -187,7 +192,11 @@ func (r *BitcoinNetworkReconciler) applyNetwork(ctx context.Context, n *v1alpha1
 			"spec.image is empty and the operator has no default %s image: set spec.image, or RELATED_IMAGE_%s on the operator",
 			n.Spec.Implementation, map[v1alpha1.Implementation]string{v1alpha1.ImplementationBitcoind: "BITCOIND", v1alpha1.ImplementationBtcd: "BTCD"}[n.Spec.Implementation])}, "", access, nil
 	}
-	sts := resources.DesiredStatefulSet(n, resources.NodeParams{Image: image, CredentialsHash: credentialsHash})
+	params := resources.NodeParams{Image: image, CredentialsHash: credentialsHash}
+	if r.SetVolumeGroup {
+		params.VolumeGroup = ptr.To(resources.NodeGroup(n.Spec.Implementation))
+	}
+	sts := resources.DesiredStatefulSet(n, params)
 	if err := r.recordScaling(ctx, n); err != nil {
 		return nil, "", access, err
 	}

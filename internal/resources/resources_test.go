@@ -84,7 +84,7 @@ func TestRenderedObjectsMatchGoldenFiles(t *testing.T) {
 			for _, obj := range []any{
 				DesiredConfigMap(c.n),
 				DesiredService(c.n),
-				DesiredStatefulSet(c.n, NodeParams{Image: "example.org/node:1", CredentialsHash: "credentials-hash"}),
+				DesiredStatefulSet(c.n, NodeParams{Image: "example.org/node:1", CredentialsHash: "credentials-hash", VolumeGroup: ptr.To(NodeGroup(c.n.Spec.Implementation))}),
 			} {
 				b, err := yaml.Marshal(obj)
 				if err != nil {
@@ -296,5 +296,25 @@ func TestColonInTheUserNameIsRejectedForBitcoindOnly(t *testing.T) {
 	}
 	if err := CheckCredentials(v1alpha1.ImplementationBitcoind, Credentials{User: "alice", Password: "a:b#c"}); err != nil {
 		t.Errorf("a password with ':' is fine (Core splits user:password at the first ':'): %v", err)
+	}
+}
+
+func TestPersistentVolumesAreWritableByTheNodeUnlessTheClusterAssignsGroups(t *testing.T) {
+	for _, impl := range allImplementations {
+		n := testNetwork(impl, v1alpha1.ChainRegtest)
+		pod := func(group *int64) *corev1.PodSecurityContext {
+			return DesiredStatefulSet(n, NodeParams{Image: "x", VolumeGroup: group}).Spec.Template.Spec.SecurityContext
+		}
+		if sc := pod(ptr.To(NodeGroup(impl))); sc.FSGroup != nil {
+			t.Errorf("%s without storage: fsGroup %d, want none (emptyDir is writable)", impl, *sc.FSGroup)
+		}
+		n.Spec.Storage = &v1alpha1.StorageSpec{Size: resource.MustParse("1Gi")}
+		sc := pod(ptr.To(NodeGroup(impl)))
+		if sc.FSGroup == nil || *sc.FSGroup != NodeGroup(impl) || ptr.Deref(sc.FSGroupChangePolicy, "") != corev1.FSGroupChangeOnRootMismatch {
+			t.Errorf("%s with storage: fsGroup %v policy %v, want %d changed on root mismatch", impl, sc.FSGroup, sc.FSGroupChangePolicy, NodeGroup(impl))
+		}
+		if sc := pod(nil); sc.FSGroup != nil {
+			t.Errorf("%s with storage where the cluster assigns groups: fsGroup %d, want none", impl, *sc.FSGroup)
+		}
 	}
 }

@@ -51,6 +51,23 @@ type NodeParams struct {
 	// CredentialsHash fingerprints the RPC credentials (see CredentialsHash)
 	// and, for btcd, the TLS certificate: new ones roll the nodes.
 	CredentialsHash string
+	// VolumeGroup, when set, is the pod's fsGroup on networks with
+	// persistent storage: the kubelet makes each volume writable by that
+	// group, so a non-root node can write a freshly provisioned volume
+	// owned by root. Left unset on OpenShift, whose restricted SCC assigns
+	// every pod a group from its namespace's range (and rejects others).
+	VolumeGroup *int64
+}
+
+// NodeGroup is the group of the user the default node images run as: the
+// bitcoin user of the bitcoin/bitcoin image (101) and distroless's nonroot
+// (65532). Any group works as fsGroup (the kubelet adds it to the node
+// process's groups); this one also owns what the image writes itself.
+func NodeGroup(impl v1alpha1.Implementation) int64 {
+	if impl == v1alpha1.ImplementationBtcd {
+		return 65532
+	}
+	return 101
 }
 
 // ConfigHash is the pod template annotation value: it changes whenever the
@@ -128,16 +145,22 @@ func podSpec(n *v1alpha1.BitcoinNetwork, p NodeParams) corev1.PodSpec {
 			},
 		}}})
 	}
+	securityContext := &corev1.PodSecurityContext{
+		RunAsNonRoot:   ptr.To(true),
+		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+	if n.Spec.Storage != nil && p.VolumeGroup != nil {
+		securityContext.FSGroup = p.VolumeGroup
+		// Change ownership once, not at every start of a large chain.
+		securityContext.FSGroupChangePolicy = ptr.To(corev1.FSGroupChangeOnRootMismatch)
+	}
 	return corev1.PodSpec{
 		// Nodes never call the Kubernetes API.
 		AutomountServiceAccountToken: ptr.To(false),
 		EnableServiceLinks:           ptr.To(false),
 		// bitcoind flushes its chain state on SIGTERM; give it time.
 		TerminationGracePeriodSeconds: ptr.To[int64](120),
-		SecurityContext: &corev1.PodSecurityContext{
-			RunAsNonRoot:   ptr.To(true),
-			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-		},
+		SecurityContext:               securityContext,
 		Containers:   []corev1.Container{nodeContainer(n, p)},
 		Volumes:      volumes,
 		NodeSelector: n.Spec.NodeSelector,
