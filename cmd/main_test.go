@@ -46,7 +46,9 @@ func TestWatchNamespacesFollowsOLMTargetNamespaces(t *testing.T) {
 
 func TestVolumeGroupIsSetExceptWhereOpenShiftAssignsOne(t *testing.T) {
 	vanilla := func() ([]string, error) { return []string{"", "apps", "storage.k8s.io"}, nil }
-	openShift := func() ([]string, error) { return []string{"", "apps", "security.openshift.io", "route.openshift.io"}, nil }
+	openShift := func() ([]string, error) {
+		return []string{"", "apps", "security.openshift.io", "route.openshift.io"}, nil
+	}
 	unreachable := func() ([]string, error) { return nil, errors.New("connection refused") }
 	for _, tc := range []struct {
 		mode    string

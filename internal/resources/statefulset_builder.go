@@ -161,11 +161,11 @@ func podSpec(n *v1alpha1.BitcoinNetwork, p NodeParams) corev1.PodSpec {
 		// bitcoind flushes its chain state on SIGTERM; give it time.
 		TerminationGracePeriodSeconds: ptr.To[int64](120),
 		SecurityContext:               securityContext,
-		Containers:   []corev1.Container{nodeContainer(n, p)},
-		Volumes:      volumes,
-		NodeSelector: n.Spec.NodeSelector,
-		Tolerations:  n.Spec.Tolerations,
-		Affinity:     n.Spec.Affinity,
+		Containers:                    []corev1.Container{nodeContainer(n, p)},
+		Volumes:                       volumes,
+		NodeSelector:                  n.Spec.NodeSelector,
+		Tolerations:                   n.Spec.Tolerations,
+		Affinity:                      n.Spec.Affinity,
 	}
 }
 
