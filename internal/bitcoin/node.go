@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -184,28 +185,52 @@ func (n *bitcoindNode) NetworkInfo(ctx context.Context) (NetworkInfo, error) {
 // btcdNode speaks btcd's dialect: getaddednodeinfo needs its dns argument,
 // getnetworkinfo is unimplemented (getinfo instead), and addnode reports
 // duplicates and unknown peers as -8 with a message.
+//
+// Peers are connected with addnode onetry, not added as permanent peers:
+// btcd lists a permanent peer only while it is connected, and "addnode add"
+// of one it is still reconnecting (after the peer restarted) queues a
+// second connection, so a node would end up with two connections to the
+// same peer. The operator re-makes lost connections itself on every check.
 type btcdNode struct{ *rpcClient }
 
 func (n *btcdNode) common() common { return common{n.rpcClient} }
 
+// AddedNodes lists btcd's permanent peers (all connected: btcd lists no
+// other) and the outbound connections made with onetry.
 func (n *btcdNode) AddedNodes(ctx context.Context) ([]AddedNode, error) {
 	var results []btcjson.GetAddedNodeInfoResult
 	if err := n.call(ctx, "getaddednodeinfo", &results, true); err != nil {
 		return nil, err
 	}
-	return addedNodes(results), nil
+	added := addedNodes(results)
+	peers, err := n.Peers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range peers {
+		if !p.Inbound && !slices.ContainsFunc(added, func(a AddedNode) bool { return a.Address == p.Address }) {
+			added = append(added, AddedNode{Address: p.Address, Connected: true})
+		}
+	}
+	return added, nil
 }
 
+// AddPeer connects to the peer now; see btcdNode.
 func (n *btcdNode) AddPeer(ctx context.Context, address string) error {
-	return ignoreMessage(n.common().addNode(ctx, address, btcjson.ANAdd), "peer already connected")
+	return n.ConnectOnce(ctx, address)
 }
 
 func (n *btcdNode) ConnectOnce(ctx context.Context, address string) error {
 	return ignoreMessage(n.common().addNode(ctx, address, btcjson.ANOneTry), "peer exists as a permanent peer")
 }
 
+// RemovePeer removes a permanent peer, or closes an outbound connection.
 func (n *btcdNode) RemovePeer(ctx context.Context, address string) error {
-	return ignoreMessage(n.common().addNode(ctx, address, btcjson.ANRemove), "peer not found")
+	err := ignoreMessage(n.common().addNode(ctx, address, btcjson.ANRemove), "peer not found")
+	if err != nil {
+		return err
+	}
+	return ignoreMessage(n.call(ctx, "node", nil, "disconnect", address), "peer not found")
 }
 
 func (n *btcdNode) Peers(ctx context.Context) ([]Peer, error) { return n.common().Peers(ctx) }

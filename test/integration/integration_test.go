@@ -22,6 +22,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +35,7 @@ import (
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/topology"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/realnode"
 )
 
 func createNetwork(t *testing.T, ns, name string, impl v1alpha1.Implementation, nodes int32) *v1alpha1.BitcoinNetwork {
@@ -102,130 +104,140 @@ func checkPlannedPeersConnected(t *testing.T, n *v1alpha1.BitcoinNetwork) {
 	}
 }
 
-// TestSeedScenarioWithRealBtcdNodes is the original blog series' scenario,
-// on real btcd nodes: 3 nodes wired, scale to 4, back to 3 (the removed
-// node's address is removed from its peers), delete.
-func TestSeedScenarioWithRealBtcdNodes(t *testing.T) {
-	ctx := context.Background()
-	ns := newNamespace(t)
-	n := createNetwork(t, ns, "seed", v1alpha1.ImplementationBtcd, 3)
-	cur := waitConnected(t, n, 90*time.Second)
-	checkPlannedPeersConnected(t, cur)
-	eventually(t, 10*time.Second, "NodeJoined events", func() error {
-		list := &eventsv1.EventList{}
-		if err := k8s.List(ctx, list, client.InNamespace(ns)); err != nil {
-			return err
-		}
-		joined := 0
-		for _, e := range list.Items {
-			if e.Reason == "NodeJoined" && e.Regarding.Name == "seed" {
-				joined++
-			}
-		}
-		if joined != 3 {
-			return fmt.Errorf("%d NodeJoined events, want one per node", joined)
-		}
-		return nil
+// onRealNodes runs a scenario once on real btcd nodes and once on real
+// Bitcoin Core v29.3 nodes (skipped, or failed where BNO_REQUIRE_BITCOIND=1,
+// on a machine without it).
+func onRealNodes(t *testing.T, scenario func(t *testing.T, impl v1alpha1.Implementation)) {
+	t.Run("btcd", func(t *testing.T) { scenario(t, v1alpha1.ImplementationBtcd) })
+	t.Run("bitcoind", func(t *testing.T) {
+		realnode.RequireBitcoind(t)
+		scenario(t, v1alpha1.ImplementationBitcoind)
 	})
+}
 
-	scale(t, n, 4)
-	cur = waitConnected(t, n, 90*time.Second)
-	checkPlannedPeersConnected(t, cur)
-	var removedIP string
-	for _, node := range cur.Status.Nodes {
-		if node.Ordinal == 3 {
-			removedIP = node.IP
-		}
-	}
-
-	scale(t, n, 3)
-	cur = waitConnected(t, n, 90*time.Second)
-	eventually(t, 30*time.Second, "the removed node is no node's peer", func() error {
-		if err := k8s.Get(ctx, client.ObjectKeyFromObject(n), cur); err != nil {
-			return err
-		}
-		for _, node := range cur.Status.Nodes {
-			added, err := nodeClient(t, cur, node).AddedNodes(ctx)
-			if err != nil {
+// TestSeedScenario is the original blog series' scenario on real nodes: 3
+// nodes wired, scale to 4, back to 3 (the removed node's address is removed
+// from its peers), delete.
+func TestSeedScenario(t *testing.T) {
+	onRealNodes(t, func(t *testing.T, impl v1alpha1.Implementation) {
+		ctx := context.Background()
+		ns := newNamespace(t)
+		n := createNetwork(t, ns, "seed", impl, 3)
+		cur := waitConnected(t, n, 90*time.Second)
+		checkPlannedPeersConnected(t, cur)
+		eventually(t, 10*time.Second, "NodeJoined events", func() error {
+			list := &eventsv1.EventList{}
+			if err := k8s.List(ctx, list, client.InNamespace(ns)); err != nil {
 				return err
 			}
-			for _, a := range added {
-				if a.Address == p2pAddress(cur, removedIP) {
-					return fmt.Errorf("%s still has %s added", node.Name, a.Address)
+			joined := 0
+			for _, e := range list.Items {
+				if e.Reason == "NodeJoined" && e.Regarding.Name == "seed" {
+					joined++
 				}
 			}
-		}
-		return nil
-	})
-	checkPlannedPeersConnected(t, cur)
-
-	if err := k8s.Delete(ctx, n); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 30*time.Second, "nodes stop after delete", func() error {
-		if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: "seed"}, &appsv1.StatefulSet{}); err == nil {
-			return fmt.Errorf("StatefulSet still there")
-		}
-		for _, r := range sim.Running() {
-			if len(r) > len(ns) && r[:len(ns)+1] == ns+"/" {
-				return fmt.Errorf("pod %s still runs", r)
+			if joined != 3 {
+				return fmt.Errorf("%d NodeJoined events, want one per node", joined)
 			}
-		}
-		return nil
-	})
-}
+			return nil
+		})
 
-// TestRestartedBtcdRejoinsWithinOneCheck kills a node's btcd; the kubelet
-// (simulated) restarts it with no peers, and the operator's periodic check
-// wires it back.
-func TestRestartedBtcdRejoinsWithinOneCheck(t *testing.T) {
-	ctx := context.Background()
-	ns := newNamespace(t)
-	n := createNetwork(t, ns, "phoenix", v1alpha1.ImplementationBtcd, 4)
-	waitConnected(t, n, 90*time.Second)
-	if err := sim.RestartNode(ns, "phoenix-1"); err != nil {
-		t.Fatal(err)
-	}
-	cur := &v1alpha1.BitcoinNetwork{}
-	// One check interval (5s) plus btcd's start: the bound, not a target.
-	eventually(t, 20*time.Second, "restarted node back in the mesh", func() error {
-		if err := k8s.Get(ctx, client.ObjectKeyFromObject(n), cur); err != nil {
-			return err
-		}
+		scale(t, n, 4)
+		cur = waitConnected(t, n, 90*time.Second)
+		checkPlannedPeersConnected(t, cur)
+		var removedIP string
 		for _, node := range cur.Status.Nodes {
-			if node.Name != "phoenix-1" {
-				continue
+			if node.Ordinal == 3 {
+				removedIP = node.IP
 			}
-			peers, err := nodeClient(t, cur, node).Peers(ctx)
-			if err != nil {
+		}
+
+		scale(t, n, 3)
+		cur = waitConnected(t, n, 90*time.Second)
+		eventually(t, 30*time.Second, "the removed node is no node's peer", func() error {
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(n), cur); err != nil {
 				return err
 			}
-			if len(peers) != 3 {
-				return fmt.Errorf("phoenix-1 has %d peers", len(peers))
+			for _, node := range cur.Status.Nodes {
+				added, err := nodeClient(t, cur, node).AddedNodes(ctx)
+				if err != nil {
+					return err
+				}
+				for _, a := range added {
+					if a.Address == p2pAddress(cur, removedIP) {
+						return fmt.Errorf("%s still has %s added", node.Name, a.Address)
+					}
+				}
 			}
-		}
-		return nil
-	})
-	checkPlannedPeersConnected(t, waitConnected(t, n, 30*time.Second))
-}
-
-func TestMeshesOfEightAndSixteenBtcdNodes(t *testing.T) {
-	for _, size := range []int32{8, 16} {
-		t.Run(strconv.Itoa(int(size)), func(t *testing.T) {
-			ns := newNamespace(t)
-			n := createNetwork(t, ns, "mesh", v1alpha1.ImplementationBtcd, size)
-			checkPlannedPeersConnected(t, waitConnected(t, n, 120*time.Second))
-			if err := k8s.Delete(context.Background(), n); err != nil {
-				t.Fatal(err)
-			}
+			return nil
 		})
-	}
+		checkPlannedPeersConnected(t, cur)
+
+		if err := k8s.Delete(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 30*time.Second, "nodes stop after delete", func() error {
+			if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: "seed"}, &appsv1.StatefulSet{}); err == nil {
+				return fmt.Errorf("StatefulSet still there")
+			}
+			for _, r := range sim.Running() {
+				if strings.HasPrefix(r, ns+"/") {
+					return fmt.Errorf("pod %s still runs", r)
+				}
+			}
+			return nil
+		})
+	})
 }
 
-// TestBitcoindNetworkOnFakeNodes drives the bitcoind dialect (rpcauth,
-// -23/-24 codes, onetry) against the fake bitcoind on pod IPs.
-func TestBitcoindNetworkOnFakeNodes(t *testing.T) {
-	ns := newNamespace(t)
-	n := createNetwork(t, ns, "core", v1alpha1.ImplementationBitcoind, 5)
-	checkPlannedPeersConnected(t, waitConnected(t, n, 60*time.Second))
+// TestRestartedNodeRejoinsWithinOneCheck kills a node's process; the
+// kubelet (simulated) restarts it with its data but no peers, and the
+// operator wires it back.
+func TestRestartedNodeRejoinsWithinOneCheck(t *testing.T) {
+	onRealNodes(t, func(t *testing.T, impl v1alpha1.Implementation) {
+		ctx := context.Background()
+		ns := newNamespace(t)
+		n := createNetwork(t, ns, "phoenix", impl, 4)
+		waitConnected(t, n, 90*time.Second)
+		if err := sim.RestartNode(ns, "phoenix-1"); err != nil {
+			t.Fatal(err)
+		}
+		cur := &v1alpha1.BitcoinNetwork{}
+		// One check interval (5s) plus the node's start: the bound, not a target.
+		eventually(t, 20*time.Second, "restarted node back in the mesh", func() error {
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(n), cur); err != nil {
+				return err
+			}
+			for _, node := range cur.Status.Nodes {
+				if node.Name != "phoenix-1" {
+					continue
+				}
+				peers, err := nodeClient(t, cur, node).Peers(ctx)
+				if err != nil {
+					return err
+				}
+				if len(peers) != 3 {
+					return fmt.Errorf("phoenix-1 has %d peers", len(peers))
+				}
+			}
+			return nil
+		})
+		checkPlannedPeersConnected(t, waitConnected(t, n, 30*time.Second))
+	})
+}
+
+func TestMeshesOfEightAndSixteenNodes(t *testing.T) {
+	onRealNodes(t, func(t *testing.T, impl v1alpha1.Implementation) {
+		for _, size := range []int32{8, 16} {
+			t.Run(strconv.Itoa(int(size)), func(t *testing.T) {
+				ns := newNamespace(t)
+				n := createNetwork(t, ns, "mesh", impl, size)
+				checkPlannedPeersConnected(t, waitConnected(t, n, 120*time.Second))
+				if err := k8s.Delete(context.Background(), n); err != nil {
+					t.Fatal(err)
+				}
+				waitStopped(t, ns)
+			})
+		}
+	})
 }

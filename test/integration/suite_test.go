@@ -15,7 +15,7 @@ limitations under the License.
 */
 
 // Package integration runs the operator against a real kube-apiserver with
-// real btcd nodes (and fake bitcoind nodes) started by the pod simulator.
+// real btcd and Bitcoin Core nodes started by the pod simulator.
 package integration
 
 import (
@@ -38,6 +38,7 @@ import (
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/podsim"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/realnode"
 )
 
 var (
@@ -70,7 +71,14 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(workDir)
-	sim = &podsim.Simulator{Client: k8s, BtcdDir: strings.TrimSpace(string(out)), WorkDir: workDir, Subnet: 61, EmulateStatefulSets: true}
+	// bitcoind pods run real Bitcoin Core where it is found; tests that
+	// need it say so with realnode.RequireBitcoind.
+	bitcoindDir, err := realnode.BitcoindDir()
+	if err != nil && realnode.BitcoindRequired() {
+		fmt.Fprintf(os.Stderr, "real bitcoind required (%s=1): %v\n", realnode.EnvRequireBitcoind, err)
+		return 1
+	}
+	sim = &podsim.Simulator{Client: k8s, BtcdDir: strings.TrimSpace(string(out)), BitcoindDir: bitcoindDir, WorkDir: workDir, Subnet: 61, EmulateStatefulSets: true}
 	if os.Getenv("TEST_OPERATOR_LOGS") != "" {
 		sim.Logf = func(f string, a ...any) { fmt.Fprintf(os.Stderr, "podsim: "+f+"\n", a...) }
 	}
@@ -125,4 +133,17 @@ func nodeClient(t *testing.T, n *v1alpha1.BitcoinNetwork, node v1alpha1.NodeStat
 		t.Fatal(err)
 	}
 	return c
+}
+
+// waitStopped waits until no pod of the namespace runs a node.
+func waitStopped(t *testing.T, ns string) {
+	t.Helper()
+	eventually(t, 60*time.Second, "nodes stopped", func() error {
+		for _, r := range sim.Running() {
+			if strings.HasPrefix(r, ns+"/") {
+				return fmt.Errorf("pod %s still runs", r)
+			}
+		}
+		return nil
+	})
 }

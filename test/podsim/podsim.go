@@ -15,33 +15,34 @@ limitations under the License.
 */
 
 // Package podsim runs bitcoin nodes for pods that no kubelet runs: in
-// envtest (and the demo) it plays the StatefulSet controller, the garbage
-// collector for StatefulSets and the kubelet. Each pod gets its own
-// loopback IP; a btcd pod runs a real btcd process with the configuration,
+// envtest it plays the StatefulSet controller, the garbage collector for
+// StatefulSets and the kubelet; on a local cluster (kwok as the kubelet) it
+// runs the nodes and reports their readiness. Each pod gets its own
+// loopback IP and runs a real node process with the configuration,
 // arguments and Secrets the operator rendered (read back from the API
-// server, with mount paths mapped into a work directory and listen
-// addresses bound to the pod IP, as a pod's own network namespace would);
-// a bitcoind pod runs the fake bitcoind of internal/bitcoin/fake on its IP.
+// server, with mount paths mapped into a work directory and wildcard
+// listen addresses bound to the pod IP, as a pod's own network namespace
+// would): btcd for btcd pods, Bitcoin Core's bitcoind for bitcoind pods
+// when BitcoindDir is set (else the fake bitcoind of internal/bitcoin/fake).
+// A pod is Ready only while its rendered readiness probe succeeds: the
+// probe's own command (bitcoin-cli) or TCP check, run against the pod.
 //
 // It is test tooling: production code never imports it.
 package podsim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
+	"sync/atomic"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -56,6 +57,7 @@ import (
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin/fake"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/realnode"
 )
 
 // Simulator runs the pods of BitcoinNetworks.
@@ -64,6 +66,9 @@ type Simulator struct {
 	Client client.Client
 	// BtcdDir holds the btcd binary (hack/tools.sh btcd).
 	BtcdDir string
+	// BitcoindDir holds Bitcoin Core's bitcoind and bitcoin-cli (see
+	// realnode.BitcoindDir); empty runs the fake bitcoind instead.
+	BitcoindDir string
 	// WorkDir holds each pod's volumes and logs.
 	WorkDir string
 	// Subnet is the /16 of loopback addresses pods get, e.g. 60 for
@@ -74,9 +79,13 @@ type Simulator struct {
 	// has neither a StatefulSet controller nor a garbage collector).
 	EmulateStatefulSets bool
 	// KubeletSimulated means another component (kwok) assigns pod IPs,
-	// reports pod status and finishes deletions: the simulator only runs
-	// the nodes, on the IPs the pods were given.
+	// reports pod phases and finishes deletions: the simulator runs the
+	// nodes on the IPs the pods were given and reports their readiness.
 	KubeletSimulated bool
+	// ProbeInterval is how often readiness probes run, at most the probe's
+	// own period; default 500ms (a kubelet's 10 s periods would only make
+	// tests slow).
+	ProbeInterval time.Duration
 	// Logf, if set, receives one line per action.
 	Logf func(format string, args ...any)
 
@@ -84,19 +93,34 @@ type Simulator struct {
 	running map[types.UID]*node
 	nextIP  int
 	fakes   *fake.Network
+	holds   map[string]bool
 }
 
 // node is a running pod.
 type node struct {
 	namespace, name, ip string
 	dir                 string
-	cmd                 *exec.Cmd
-	exited              chan struct{}
-	args                []string
-	fake                *fake.Node
-	server              *http.Server
+	binary              string
+	args, env           []string
 	rpcPort             int32
-	ready               bool
+	probe               probe
+	ready               atomic.Bool
+	stopProbing         chan struct{}
+
+	mu     sync.Mutex
+	proc   *realnode.Process
+	gate   *realnode.WarmupGate
+	fake   *fake.Node
+	server *http.Server
+}
+
+// probe is a pod's readiness probe, mapped onto the pod: a command (argv
+// with an absolute binary) or a TCP address.
+type probe struct {
+	command          []string
+	tcp              string
+	timeout          time.Duration
+	failureThreshold int
 }
 
 func (s *Simulator) logf(format string, args ...any) {
@@ -107,11 +131,7 @@ func (s *Simulator) logf(format string, args ...any) {
 
 // Run syncs pods until ctx ends, then stops every node it started.
 func (s *Simulator) Run(ctx context.Context) error {
-	s.mu.Lock()
-	if s.running == nil {
-		s.running, s.fakes, s.nextIP = map[types.UID]*node{}, fake.NewNetwork(), 2
-	}
-	s.mu.Unlock()
+	s.init()
 	defer s.StopAll()
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
@@ -129,6 +149,14 @@ func (s *Simulator) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
+	}
+}
+
+func (s *Simulator) init() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running == nil {
+		s.running, s.fakes, s.nextIP, s.holds = map[types.UID]*node{}, fake.NewNetwork(), 2, map[string]bool{}
 	}
 }
 
@@ -273,10 +301,11 @@ func (s *Simulator) syncPods(ctx context.Context) error {
 				continue
 			}
 		}
+		update := s.updateStatus
 		if s.KubeletSimulated {
-			continue
+			update = s.updateReadiness
 		}
-		if err := s.updateStatus(ctx, p, n); err != nil && !apierrors.IsConflict(err) {
+		if err := update(ctx, p, n); err != nil && !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
 			return err
 		}
 	}
@@ -294,20 +323,12 @@ func (s *Simulator) syncPods(ctx context.Context) error {
 	return nil
 }
 
-// updateStatus reports the pod Running with its IP, and Ready when the
-// node's RPC port accepts connections (the operator's readiness probes
-// for btcd; for the fake bitcoind, its RPC server is its readiness).
+// updateStatus reports the pod Running with its IP, and Ready while its
+// readiness probe succeeds.
 func (s *Simulator) updateStatus(ctx context.Context, p *corev1.Pod, n *node) error {
-	ready := n.alive() && dialable(n.ip, n.rpcPort)
-	s.mu.Lock()
-	n.ready = ready
-	s.mu.Unlock()
+	ready := n.ready.Load()
 	if p.Status.PodIP == n.ip && status.PodReady(p) == ready {
 		return nil
-	}
-	status := corev1.ConditionFalse
-	if ready {
-		status = corev1.ConditionTrue
 	}
 	now := metav1.Now()
 	p.Status.Phase = corev1.PodRunning
@@ -318,10 +339,103 @@ func (s *Simulator) updateStatus(ctx context.Context, p *corev1.Pod, n *node) er
 	p.Status.Conditions = []corev1.PodCondition{
 		{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: now},
 		{Type: corev1.PodInitialized, Status: corev1.ConditionTrue, LastTransitionTime: now},
-		{Type: corev1.ContainersReady, Status: status, LastTransitionTime: now},
-		{Type: corev1.PodReady, Status: status, LastTransitionTime: now},
 	}
+	setReadiness(p, ready, now)
 	return s.Client.Status().Update(ctx, p)
+}
+
+// updateReadiness corrects the readiness kwok reported (it marks every
+// running pod Ready at once) to what the pod's probe says.
+func (s *Simulator) updateReadiness(ctx context.Context, p *corev1.Pod, n *node) error {
+	ready := n.ready.Load()
+	if p.Status.Phase != corev1.PodRunning || status.PodReady(p) == ready {
+		return nil
+	}
+	setReadiness(p, ready, metav1.Now())
+	return s.Client.Status().Update(ctx, p)
+}
+
+// setReadiness sets the Ready and ContainersReady conditions and the
+// containers' ready flags, as a kubelet does after a probe.
+func setReadiness(p *corev1.Pod, ready bool, now metav1.Time) {
+	cs := corev1.ConditionFalse
+	if ready {
+		cs = corev1.ConditionTrue
+	}
+	for _, t := range []corev1.PodConditionType{corev1.ContainersReady, corev1.PodReady} {
+		found := false
+		for i := range p.Status.Conditions {
+			if c := &p.Status.Conditions[i]; c.Type == t {
+				found = true
+				if c.Status != cs {
+					c.Status, c.LastTransitionTime = cs, now
+				}
+			}
+		}
+		if !found {
+			p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: t, Status: cs, LastTransitionTime: now})
+		}
+	}
+	for i := range p.Status.ContainerStatuses {
+		p.Status.ContainerStatuses[i].Ready = ready
+	}
+}
+
+// alive reports whether the pod's node runs.
+func (n *node) alive() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.fake != nil {
+		return n.server != nil
+	}
+	return n.proc != nil && n.proc.Alive()
+}
+
+// probeLoop runs the pod's readiness probe until the pod stops, as a
+// kubelet does: a success makes it ready, failureThreshold failures in a
+// row (or its process exiting) unready.
+func (s *Simulator) probeLoop(n *node, period time.Duration) {
+	failures := 0
+	for {
+		switch {
+		case !n.alive():
+			failures = 0
+			n.ready.Store(false)
+		case n.runProbe():
+			failures = 0
+			n.ready.Store(true)
+		default:
+			if failures++; failures >= n.probe.failureThreshold {
+				n.ready.Store(false)
+			}
+		}
+		select {
+		case <-n.stopProbing:
+			return
+		case <-time.After(period):
+		}
+	}
+}
+
+func (n *node) runProbe() bool {
+	if n.fake != nil {
+		// The fake has no cookie file for bitcoin-cli: its probe is that it
+		// answers RPC and has finished warming up.
+		return !n.fake.WarmingUp() && dialable(n.ip, n.rpcPort)
+	}
+	if n.probe.tcp != "" {
+		conn, err := net.DialTimeout("tcp", n.probe.tcp, n.probe.timeout)
+		if err != nil {
+			return false
+		}
+		_ = conn.Close()
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), n.probe.timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, n.probe.command[0], n.probe.command[1:]...)
+	cmd.Env = n.env
+	return cmd.Run() == nil
 }
 
 func dialable(ip string, port int32) bool {
@@ -333,18 +447,6 @@ func dialable(ip string, port int32) bool {
 	return true
 }
 
-func (n *node) alive() bool {
-	if n.fake != nil {
-		return true
-	}
-	select {
-	case <-n.exited:
-		return false
-	default:
-		return true
-	}
-}
-
 func (s *Simulator) allocateIP() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -353,15 +455,15 @@ func (s *Simulator) allocateIP() string {
 	return fmt.Sprintf("127.%d.%d.%d", s.Subnet, i/254, i%254+1)
 }
 
-// start materializes a pod's volumes, expands its arguments and starts its
-// node.
+// start materializes a pod's volumes, expands its arguments, starts its
+// node and its readiness probe.
 func (s *Simulator) start(ctx context.Context, p *corev1.Pod) (*node, error) {
 	c := p.Spec.Containers[0]
 	ip := p.Status.PodIP
 	if !s.KubeletSimulated {
 		ip = s.allocateIP()
 	}
-	n := &node{namespace: p.Namespace, name: p.Name, ip: ip, exited: make(chan struct{})}
+	n := &node{namespace: p.Namespace, name: p.Name, ip: ip, stopProbing: make(chan struct{})}
 	n.dir = filepath.Join(s.WorkDir, p.Namespace+"-"+p.Name+"-"+string(p.UID)[:8])
 	for _, port := range c.Ports {
 		if port.Name == resources.PortNameRPC {
@@ -376,38 +478,64 @@ func (s *Simulator) start(ctx context.Context, p *corev1.Pod) (*node, error) {
 	if err != nil {
 		return nil, err
 	}
-	// One pass, longest mount path first, so a mapped path is never
-	// mapped again (e.g. /tmp inside the work directory's own path).
-	var pairs []string
+	paths := map[string]string{}
 	for _, m := range mounts {
-		pairs = append(pairs, m.from, m.to)
+		paths[m.from] = m.to
 	}
-	mapPaths := strings.NewReplacer(pairs...).Replace
+	mapPaths := realnode.PathMapper(paths)
+	n.env = []string{"HOME=" + mapPaths(env["HOME"])}
 	// A pod binds its wildcard addresses in its own network namespace;
 	// here that is the pod's loopback IP.
-	bindToPodIP := regexp.MustCompile(`(?m)^(listen|rpclisten)=:`)
+	mapConfig := func(conf string) (string, error) { return realnode.MapBtcdConfig(mapPaths(conf), n.ip), nil }
+	if c.Command[0] == "bitcoind" {
+		mapConfig = func(conf string) (string, error) { return realnode.MapBitcoindConfig(mapPaths(conf), n.ip) }
+	}
 	for _, m := range mounts {
 		if m.configMap {
-			if err := rewriteFiles(m.to, func(b string) string { return bindToPodIP.ReplaceAllString(mapPaths(b), "${1}="+n.ip+":") }); err != nil {
+			if err := rewriteFiles(m.to, mapConfig); err != nil {
 				return nil, err
 			}
 		}
 	}
-	for _, a := range c.Args {
-		n.args = append(n.args, mapPaths(expand(a, env)))
+	n.args = realnode.ExpandArgs(c.Args, env, mapPaths)
+	if n.probe, err = s.mapProbe(c, n.ip, env, mapPaths); err != nil {
+		return nil, err
 	}
-	switch c.Command[0] {
-	case "btcd":
-		if err := s.startBtcd(n, env); err != nil {
-			return nil, err
+	s.mu.Lock()
+	held := s.holds[p.Namespace+"/"+p.Name]
+	delete(s.holds, p.Namespace+"/"+p.Name)
+	s.mu.Unlock()
+	switch {
+	case c.Command[0] == "btcd":
+		n.binary = filepath.Join(s.BtcdDir, "btcd")
+	case c.Command[0] == "bitcoind" && s.BitcoindDir != "":
+		n.binary = filepath.Join(s.BitcoindDir, "bitcoind")
+		if held {
+			if n.gate, err = realnode.NewWarmupGate(n.dir); err != nil {
+				return nil, err
+			}
+			n.args = append(n.args, n.gate.Arg())
 		}
-	case "bitcoind":
-		if err := s.startFakeBitcoind(n, p, env); err != nil {
+	case c.Command[0] == "bitcoind":
+		if err := s.startFakeBitcoind(n, p, held); err != nil {
 			return nil, err
 		}
 	default:
 		return nil, fmt.Errorf("unknown node command %q", c.Command[0])
 	}
+	if n.binary != "" {
+		if err := n.startProcess(); err != nil {
+			return nil, err
+		}
+	}
+	period := s.ProbeInterval
+	if period <= 0 {
+		period = 500 * time.Millisecond
+	}
+	if c.ReadinessProbe != nil && c.ReadinessProbe.PeriodSeconds > 0 {
+		period = min(period, time.Duration(c.ReadinessProbe.PeriodSeconds)*time.Second)
+	}
+	go s.probeLoop(n, period)
 	s.mu.Lock()
 	s.running[p.UID] = n
 	s.mu.Unlock()
@@ -415,31 +543,49 @@ func (s *Simulator) start(ctx context.Context, p *corev1.Pod) (*node, error) {
 	return n, nil
 }
 
-func (s *Simulator) startBtcd(n *node, env map[string]string) error {
-	n.exited = make(chan struct{})
-	logFile, err := os.OpenFile(filepath.Join(n.dir, "btcd.out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+// mapProbe maps a container's readiness probe onto the pod: the command's
+// binary from the simulator's directories and its paths into the work
+// directory, or the TCP check's named port at the pod IP.
+func (s *Simulator) mapProbe(c corev1.Container, ip string, env map[string]string, mapPaths func(string) string) (probe, error) {
+	rp := c.ReadinessProbe
+	if rp == nil {
+		return probe{}, fmt.Errorf("container %s has no readiness probe", c.Name)
+	}
+	pr := probe{timeout: time.Duration(max(rp.TimeoutSeconds, 1)) * time.Second, failureThreshold: int(max(rp.FailureThreshold, 1))}
+	switch {
+	case rp.Exec != nil:
+		dir := s.BitcoindDir
+		if c.Command[0] == "btcd" {
+			dir = s.BtcdDir
+		}
+		pr.command = append([]string{filepath.Join(dir, rp.Exec.Command[0])}, realnode.ExpandArgs(rp.Exec.Command[1:], env, mapPaths)...)
+	case rp.TCPSocket != nil:
+		port := rp.TCPSocket.Port.IntValue()
+		for _, cp := range c.Ports {
+			if cp.Name == rp.TCPSocket.Port.String() {
+				port = int(cp.ContainerPort)
+			}
+		}
+		pr.tcp = net.JoinHostPort(ip, strconv.Itoa(port))
+	default:
+		return probe{}, fmt.Errorf("container %s: unsupported readiness probe %+v", c.Name, rp.ProbeHandler)
+	}
+	return pr, nil
+}
+
+// startProcess starts the node's binary with its arguments.
+func (n *node) startProcess() error {
+	proc, err := realnode.StartProcess(n.binary, n.args, n.env, filepath.Join(n.dir, filepath.Base(n.binary)+".out"))
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(filepath.Join(s.BtcdDir, "btcd"), n.args...)
-	cmd.Env = []string{"HOME=" + filepath.Join(n.dir, "data")}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		_ = logFile.Close()
-		return err
-	}
-	n.cmd = cmd
-	exited := n.exited
-	go func() {
-		_ = cmd.Wait()
-		_ = logFile.Close()
-		close(exited)
-	}()
+	n.mu.Lock()
+	n.proc = proc
+	n.mu.Unlock()
 	return nil
 }
 
-func (s *Simulator) startFakeBitcoind(n *node, p *corev1.Pod, env map[string]string) error {
+func (s *Simulator) startFakeBitcoind(n *node, p *corev1.Pod, warmingUp bool) error {
 	var p2p int32
 	for _, port := range p.Spec.Containers[0].Ports {
 		if port.Name == resources.PortNameP2P {
@@ -454,13 +600,20 @@ func (s *Simulator) startFakeBitcoind(n *node, p *corev1.Pod, env map[string]str
 	}
 	n.fake = &fake.Node{P2PAddress: net.JoinHostPort(n.ip, strconv.Itoa(int(p2p))), RPCAuth: rpcAuth,
 		Chain: p.Labels[resources.LabelChain], RetryInterval: 2 * time.Second}
+	n.fake.SetWarmingUp(warmingUp)
+	return n.serveFake(s.fakes)
+}
+
+// serveFake starts the fake on the network and its RPC server on the pod IP.
+func (n *node) serveFake(network *fake.Network) error {
 	ln, err := net.Listen("tcp", net.JoinHostPort(n.ip, strconv.Itoa(int(n.rpcPort))))
 	if err != nil {
 		return err
 	}
-	n.fake.Start(s.fakes)
-	n.server = &http.Server{Handler: n.fake, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = n.server.Serve(ln) }()
+	n.fake.Start(network)
+	n.mu.Lock()
+	n.server = n.fake.Serve(ln)
+	n.mu.Unlock()
 	return nil
 }
 
@@ -470,7 +623,7 @@ type mount struct {
 }
 
 // materializeVolumes writes a pod's configMap and secret volumes into dir
-// and creates its emptyDirs, returning mount path mappings, longest first.
+// and creates its emptyDirs, returning where each mount path went.
 func (s *Simulator) materializeVolumes(ctx context.Context, p *corev1.Pod, dir string) ([]mount, error) {
 	volumes := map[string]corev1.Volume{}
 	for _, v := range p.Spec.Volumes {
@@ -515,7 +668,6 @@ func (s *Simulator) materializeVolumes(ctx context.Context, p *corev1.Pod, dir s
 		}
 		mounts = append(mounts, mount{from: vm.MountPath, to: to, configMap: v.ConfigMap != nil})
 	}
-	sort.Slice(mounts, func(i, j int) bool { return len(mounts[i].from) > len(mounts[j].from) })
 	return mounts, nil
 }
 
@@ -543,19 +695,8 @@ func (s *Simulator) environment(ctx context.Context, namespace string, vars []co
 	return env, nil
 }
 
-var varRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
-
-// expand replaces $(VAR) as the kubelet does for container arguments.
-func expand(arg string, env map[string]string) string {
-	return varRef.ReplaceAllStringFunc(arg, func(ref string) string {
-		if v, ok := env[ref[2:len(ref)-1]]; ok {
-			return v
-		}
-		return ref
-	})
-}
-
-func rewriteFiles(dir string, f func(string) string) error {
+// rewriteFiles rewrites every file in dir with f.
+func rewriteFiles(dir string, f func(string) (string, error)) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err
@@ -566,7 +707,11 @@ func rewriteFiles(dir string, f func(string) string) error {
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(path, []byte(f(string(b))), 0o600); err != nil {
+		out, err := f(string(b))
+		if err != nil {
+			return fmt.Errorf("%s: %w", e.Name(), err)
+		}
+		if err := os.WriteFile(path, []byte(out), 0o600); err != nil {
 			return err
 		}
 	}
@@ -582,25 +727,30 @@ func (s *Simulator) stop(uid types.UID) {
 	if n == nil {
 		return
 	}
+	close(n.stopProbing)
 	n.kill()
+	if n.gate != nil {
+		n.gate.Close()
+	}
 	_ = os.RemoveAll(n.dir)
 	s.logf("stopped pod %s/%s", n.namespace, n.name)
 }
 
+// kill stops the node: SIGTERM, then SIGKILL after a bound.
 func (n *node) kill() {
+	n.mu.Lock()
+	proc, server := n.proc, n.server
+	n.server = nil
+	n.mu.Unlock()
 	if n.fake != nil {
-		_ = n.server.Close()
+		if server != nil {
+			_ = server.Close()
+		}
 		n.fake.Stop()
 		return
 	}
-	if n.cmd != nil && n.cmd.Process != nil {
-		_ = n.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-n.exited:
-		case <-time.After(5 * time.Second):
-			_ = n.cmd.Process.Kill()
-			<-n.exited
-		}
+	if proc != nil {
+		proc.Stop(10 * time.Second)
 	}
 }
 
@@ -617,45 +767,82 @@ func (s *Simulator) StopAll() {
 	}
 }
 
-// RestartNode kills a pod's node process and starts it again with the same
-// arguments and IP, as a kubelet restarts a crashed container. The node
-// comes back with no peers.
-func (s *Simulator) RestartNode(namespace, pod string) error {
-	s.mu.Lock()
-	var n *node
-	for _, candidate := range s.running {
-		if candidate.namespace == namespace && candidate.name == pod {
-			n = candidate
-		}
-	}
-	s.mu.Unlock()
-	if n == nil {
-		return fmt.Errorf("pod %s/%s is not running", namespace, pod)
-	}
-	n.kill()
-	if n.fake != nil {
-		n.fake.Start(s.fakes)
-		ln, err := net.Listen("tcp", net.JoinHostPort(n.ip, strconv.Itoa(int(n.rpcPort))))
-		if err != nil {
-			return err
-		}
-		n.server = &http.Server{Handler: n.fake, ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = n.server.Serve(ln) }()
-		return nil
-	}
-	return s.startBtcd(n, nil)
-}
-
-// NodeIP returns the loopback IP of a running pod.
-func (s *Simulator) NodeIP(namespace, pod string) (string, error) {
+// find returns the running node of a pod.
+func (s *Simulator) find(namespace, pod string) (*node, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, n := range s.running {
 		if n.namespace == namespace && n.name == pod {
-			return n.ip, nil
+			return n, nil
 		}
 	}
-	return "", errors.New("not running")
+	return nil, fmt.Errorf("pod %s/%s is not running", namespace, pod)
+}
+
+// RestartNode kills a pod's node process and starts it again with the same
+// arguments, data and IP, as a kubelet restarts a crashed container. The
+// node comes back with no peers.
+func (s *Simulator) RestartNode(namespace, pod string) error {
+	n, err := s.find(namespace, pod)
+	if err != nil {
+		return err
+	}
+	n.kill()
+	if n.fake != nil {
+		return n.serveFake(s.fakes)
+	}
+	return n.startProcess()
+}
+
+// HoldWarmup makes the next start of a pod's bitcoind (the pod's first, on
+// an empty data directory) stay in its warm-up: its RPC answers -28, so
+// its readiness probe fails, until ReleaseWarmup.
+func (s *Simulator) HoldWarmup(namespace, pod string) {
+	s.init()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holds[namespace+"/"+pod] = true
+}
+
+// ReleaseWarmup ends the warm-up of a pod held by HoldWarmup.
+func (s *Simulator) ReleaseWarmup(namespace, pod string) error {
+	n, err := s.find(namespace, pod)
+	if err != nil {
+		return err
+	}
+	switch {
+	case n.gate != nil:
+		n.gate.Release()
+	case n.fake != nil:
+		n.fake.SetWarmingUp(false)
+	default:
+		return fmt.Errorf("pod %s/%s was not held in its warm-up", namespace, pod)
+	}
+	return nil
+}
+
+// SignalNode sends a signal to a pod's node process (e.g. SIGSTOP to hang
+// it, SIGCONT to resume it).
+func (s *Simulator) SignalNode(namespace, pod string, sig os.Signal) error {
+	n, err := s.find(namespace, pod)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.proc == nil {
+		return fmt.Errorf("pod %s/%s runs no process", namespace, pod)
+	}
+	return n.proc.Signal(sig)
+}
+
+// NodeIP returns the loopback IP of a running pod.
+func (s *Simulator) NodeIP(namespace, pod string) (string, error) {
+	n, err := s.find(namespace, pod)
+	if err != nil {
+		return "", err
+	}
+	return n.ip, nil
 }
 
 // Running lists the running pods as namespace/name, sorted.

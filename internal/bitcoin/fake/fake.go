@@ -158,6 +158,13 @@ func (n *Node) SetWarmingUp(held bool) {
 	n.mu.Unlock()
 }
 
+// WarmingUp reports whether the node answers -28 to every call.
+func (n *Node) WarmingUp() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.held || time.Now().Before(n.loaded)
+}
+
 // Serve answers RPC on ln until the returned server is closed, closing
 // idle connections after ServerTimeout as Core's HTTP server does.
 func (n *Node) Serve(ln net.Listener) *http.Server {
