@@ -94,8 +94,8 @@ verify: manifests generate ## Fail if generated code or manifests are not commit
 	@test -z "$$(git status --porcelain -- api config)" || { git status --porcelain -- api config; echo "untracked generated files: commit them" >&2; exit 1; }
 
 .PHONY: demo
-demo: ## Run the demo: local control plane, the operator and a real 4-node btcd network (ONCE=1: print and exit).
-	go run ./hack/demo $(if $(ONCE),--once)
+demo: ## Run the demo: local control plane, the operator and a real 4-node network (ONCE=1: print and exit; IMPL=bitcoind: real Bitcoin Core).
+	go run ./hack/demo $(if $(ONCE),--once) $(if $(IMPL),--impl=$(IMPL))
 
 .PHONY: bench
 bench: ## Benchmark peer wiring on real btcd nodes: this operator's strategy against the seed's.

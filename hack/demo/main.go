@@ -17,13 +17,16 @@ limitations under the License.
 // Command demo runs the operator end to end on this machine: a local
 // cluster built by hack/tools.sh (etcd, kube-apiserver, the real
 // kube-controller-manager and kube-scheduler, kwok simulating the
-// kubelet), the operator binary, and the pod simulator starting a real btcd
-// on every node pod's IP. It applies a 4-node regtest network, waits until it is Ready
-// with every planned peer connection up, mines a few blocks on one node to
-// show them reach every other, and prints what a user would look at.
+// kubelet), the operator binary, and the pod simulator starting a real
+// node on every node pod's IP: btcd (built from Go modules, the default) or
+// Bitcoin Core's bitcoind (--impl=bitcoind, from ../shared/bitcoind or
+// $BNO_BITCOIND_DIR). It applies a 4-node regtest network, waits until it
+// is Ready with every planned peer connection up, mines a few blocks on one
+// node to show them reach every other, and prints what a user would look at.
 //
-//	go run ./hack/demo          # keeps running until Ctrl-C
-//	go run ./hack/demo --once   # prints the status and cleans up
+//	go run ./hack/demo                  # keeps running until Ctrl-C
+//	go run ./hack/demo --once           # prints the status and cleans up
+//	go run ./hack/demo --impl=bitcoind  # the same on real Bitcoin Core
 package main
 
 import (
@@ -48,8 +51,11 @@ import (
 	"github.com/btcsuite/btcd/chaincfg"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"go.uber.org/zap/zapcore"
 	"k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
@@ -58,16 +64,21 @@ import (
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/localcluster"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/podsim"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/realnode"
 )
 
 func main() {
 	once := flag.Bool("once", false, "print the network's status once it is ready, then clean up and exit")
 	nodes := flag.Int("nodes", 4, "number of nodes")
 	timeout := flag.Duration("timeout", 5*time.Minute, "how long to wait for the network")
+	impl := flag.String("impl", "btcd", "node implementation: btcd or bitcoind")
 	flag.Parse()
+	// Only errors from the libraries the demo uses: its own progress lines
+	// are the output.
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *once, int32(*nodes), *timeout); err != nil {
+	if err := run(ctx, *once, v1alpha1.Implementation(*impl), int32(*nodes), *timeout); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
@@ -75,7 +86,17 @@ func main() {
 
 func step(format string, args ...any) { fmt.Printf("==> "+format+"\n", args...) }
 
-func run(ctx context.Context, once bool, nodes int32, timeout time.Duration) error {
+func run(ctx context.Context, once bool, impl v1alpha1.Implementation, nodes int32, timeout time.Duration) error {
+	if impl != v1alpha1.ImplementationBtcd && impl != v1alpha1.ImplementationBitcoind {
+		return fmt.Errorf("--impl=%s: want btcd or bitcoind", impl)
+	}
+	var bitcoindDir string
+	if impl == v1alpha1.ImplementationBitcoind {
+		var err error
+		if bitcoindDir, err = realnode.BitcoindDir(); err != nil {
+			return fmt.Errorf("--impl=bitcoind needs Bitcoin Core's binaries: %w", err)
+		}
+	}
 	root := envtest.RepoRoot()
 	work, err := os.MkdirTemp("", "bitcoin-network-demo-")
 	if err != nil {
@@ -134,8 +155,11 @@ func run(ctx context.Context, once bool, nodes int32, timeout time.Duration) err
 		_ = op.Wait()
 	}()
 
-	step("starting the pod simulator: a real btcd on each node pod's IP (kwok gives pods 127.62.x.x addresses)")
-	sim := &podsim.Simulator{Client: k8s, BtcdDir: btcdDir, WorkDir: work, KubeletSimulated: true}
+	step("starting the pod simulator: a real %s on each node pod's IP (kwok gives pods 127.62.x.x addresses), Ready when its readiness probe passes", impl)
+	sim := &podsim.Simulator{Client: k8s, BtcdDir: btcdDir, BitcoindDir: bitcoindDir, WorkDir: work, KubeletSimulated: true}
+	if os.Getenv("DEMO_DEBUG") != "" {
+		sim.Logf = func(f string, a ...any) { fmt.Fprintf(os.Stderr, "podsim: "+f+"\n", a...) }
+	}
 	simCtx, stopSim := context.WithCancel(context.Background())
 	simDone := make(chan struct{})
 	go func() { _ = sim.Run(simCtx); close(simDone) }()
@@ -145,8 +169,8 @@ func run(ctx context.Context, once bool, nodes int32, timeout time.Duration) err
 		<-simDone
 	}()
 
-	n := demoNetwork(nodes)
-	step("applying BitcoinNetwork %q: %d btcd nodes on regtest, mesh topology", n.Name, nodes)
+	n := demoNetwork(impl, nodes)
+	step("applying BitcoinNetwork %q: %d %s nodes on regtest, mesh topology", n.Name, nodes, impl)
 	if err := k8s.Create(ctx, n); err != nil {
 		return err
 	}
@@ -196,16 +220,24 @@ func waitForCRD(ctx context.Context, k8s client.Client) error {
 	}
 }
 
-func demoNetwork(nodes int32) *v1alpha1.BitcoinNetwork {
-	n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: "demo", Namespace: "default"}}
-	n.Spec.Nodes, n.Spec.Chain, n.Spec.Implementation, n.Spec.Topology = nodes, v1alpha1.ChainRegtest, v1alpha1.ImplementationBtcd, v1alpha1.TopologyMesh
-	// btcd mines only with a payout address; any regtest address will do.
+// payoutAddress is a regtest address for the demo's blocks; nobody holds
+// its key, which a demo does not need.
+func payoutAddress() string {
 	sum := sha256.Sum256([]byte("bitcoin-network-operator demo"))
 	addr, err := btcutil.NewAddressPubKeyHash(sum[:20], &chaincfg.RegressionNetParams)
 	if err != nil {
 		panic(err)
 	}
-	n.Spec.Config = map[string]v1alpha1.ConfigValue{"miningaddr": v1alpha1.ConfigValue(addr.EncodeAddress())}
+	return addr.EncodeAddress()
+}
+
+func demoNetwork(impl v1alpha1.Implementation, nodes int32) *v1alpha1.BitcoinNetwork {
+	n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: "demo", Namespace: "default"}}
+	n.Spec.Nodes, n.Spec.Chain, n.Spec.Implementation, n.Spec.Topology = nodes, v1alpha1.ChainRegtest, impl, v1alpha1.TopologyMesh
+	if impl == v1alpha1.ImplementationBtcd {
+		// btcd mines only to a payout address set at start.
+		n.Spec.Config = map[string]v1alpha1.ConfigValue{"miningaddr": v1alpha1.ConfigValue(payoutAddress())}
+	}
 	return n
 }
 
@@ -253,6 +285,9 @@ func mine(ctx context.Context, k8s client.Client, n *v1alpha1.BitcoinNetwork, bl
 			return err
 		}
 		var hashes []string
+		if n.Spec.Implementation == v1alpha1.ImplementationBitcoind {
+			return bitcoin.Call(ctx, c, "generatetoaddress", &hashes, blocks, payoutAddress())
+		}
 		return bitcoin.Call(ctx, c, "generate", &hashes, blocks)
 	}
 	return errors.New("node 0 not found")

@@ -20,7 +20,8 @@ limitations under the License.
 // so the TokenRequest API works), the real kube-controller-manager
 // (garbage collector, StatefulSet and Deployment controllers) and
 // kube-scheduler, and kwok simulating a node and its kubelet (pods get an
-// IP and become Ready; nothing runs in them). Optionally it adds real OLM:
+// IP and become Ready; nothing runs in them; bitcoin node pods stay unready
+// until the pod simulator's probe of the node they run says otherwise). Optionally it adds real OLM:
 // its CRDs and its olm and catalog operators as local processes.
 //
 // Everything it starts is stopped by Stop, also when a test fails, and
@@ -155,8 +156,12 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		"--kubeconfig="+c.Kubeconfig, "--leader-elect=false", "--secure-port=0"); err != nil {
 		return nil, err
 	}
+	stages := filepath.Join(c.Dir, "stages.yaml")
+	if err := writeStages(filepath.Join(assets, "stages.yaml"), stages); err != nil {
+		return nil, err
+	}
 	if _, err := c.StartProcess("kwok", nil, filepath.Join(olmDir, "kwok"),
-		"--kubeconfig="+c.Kubeconfig, "--config="+filepath.Join(assets, "stages.yaml"), "--manage-all-nodes=true",
+		"--kubeconfig="+c.Kubeconfig, "--config="+stages, "--manage-all-nodes=true",
 		"--cidr="+opts.PodCIDR, "--server-address=127.0.0.1:0"); err != nil {
 		return nil, err
 	}

@@ -351,6 +351,7 @@ func (s *Simulator) updateReadiness(ctx context.Context, p *corev1.Pod, n *node)
 	if p.Status.Phase != corev1.PodRunning || status.PodReady(p) == ready {
 		return nil
 	}
+	s.logf("pod %s/%s ready=%v", p.Namespace, p.Name, ready)
 	setReadiness(p, ready, metav1.Now())
 	return s.Client.Status().Update(ctx, p)
 }
