@@ -18,7 +18,7 @@ BUNDLE_IMG ?= $(IMAGE_TAG_BASE)-bundle:v$(VERSION)
 CATALOG_IMG ?= $(IMAGE_TAG_BASE)-catalog:v$(VERSION)
 
 # Node images the operator uses when a network does not set spec.image.
-RELATED_IMAGE_BITCOIND ?= $(IMAGE_REGISTRY)/bitcoind:29.2
+RELATED_IMAGE_BITCOIND ?= $(IMAGE_REGISTRY)/bitcoind:29.3
 RELATED_IMAGE_BTCD ?= $(IMAGE_REGISTRY)/btcd:v0.25.0
 
 CONTAINER_TOOL ?= docker

@@ -143,7 +143,7 @@ func run(ctx context.Context, once bool, impl v1alpha1.Implementation, nodes int
 	defer operatorLog.Close()
 	op := exec.CommandContext(ctx, manager, "--health-probe-bind-address=0", "--metrics-bind-address=0", "--peer-check-interval=10s")
 	op.Env = append(os.Environ(), "KUBECONFIG="+kubeconfigPath, "RELATED_IMAGE_BTCD=ghcr.io/bitcoin-network-operator/btcd:v0.25.0",
-		"RELATED_IMAGE_BITCOIND=ghcr.io/bitcoin-network-operator/bitcoind:29.2")
+		"RELATED_IMAGE_BITCOIND=ghcr.io/bitcoin-network-operator/bitcoind:29.3")
 	op.Stdout, op.Stderr = operatorLog, operatorLog
 	op.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := op.Start(); err != nil {

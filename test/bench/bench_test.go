@@ -14,10 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package bench measures peer wiring on real btcd nodes: this operator's
-// strategy (a planned graph, each edge added from one end, verified and
-// repaired) against the seed controller's (every node adds every other,
-// from both ends, no verification). Run with "make bench".
+// Package bench measures peer wiring on real btcd and Bitcoin Core nodes:
+// this operator's strategy (a planned graph, each edge added from one end,
+// verified and repaired) against the seed controller's (every node adds
+// every other, from both ends, no verification). Run with "make bench".
 package bench
 
 import (
@@ -38,22 +38,65 @@ import (
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/pki"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/topology"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/realnode"
 )
 
 const serverName = "node.bench.local"
 
 type node struct {
 	ip     string
-	cmd    *exec.Cmd
+	stop   func()
 	client bitcoin.Node
-	calls  int
 }
 
 func (n *node) p2p() string { return net.JoinHostPort(n.ip, "18444") }
 
-// startNodes starts size btcd processes on their own loopback IPs and waits
-// until each answers RPC.
-func startNodes(b *testing.B, size int, subnet int) []*node {
+func stopAll(nodes []*node) {
+	for _, n := range nodes {
+		n.stop()
+	}
+}
+
+// startNodes starts size nodes of an implementation on their own loopback
+// IPs and waits until each answers RPC.
+func startNodes(b *testing.B, impl bitcoin.Implementation, size int, subnet int) []*node {
+	if impl == bitcoin.Bitcoind {
+		return startBitcoind(b, size, subnet)
+	}
+	return startBtcd(b, size, subnet)
+}
+
+// startBitcoind starts real Bitcoin Core nodes (see realnode).
+func startBitcoind(b *testing.B, size int, subnet int) []*node {
+	b.Helper()
+	dir := realnode.RequireBitcoind(b)
+	var nodes []*node
+	for i := 0; i < size; i++ {
+		bn := realnode.StartBitcoind(b, dir, realnode.BitcoindOptions{IP: fmt.Sprintf("127.%d.0.%d", subnet, i+2)})
+		nodes = append(nodes, &node{ip: bn.IP, stop: func() { bn.Process.Stop(10 * time.Second) }, client: bn.Client(5 * time.Second)})
+	}
+	waitAnswering(b, nodes)
+	return nodes
+}
+
+func waitAnswering(b *testing.B, nodes []*node) {
+	b.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, n := range nodes {
+		for {
+			if _, err := n.client.BlockCount(context.Background()); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("node on %s did not answer RPC", n.ip)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// startBtcd starts btcd processes.
+func startBtcd(b *testing.B, size int, subnet int) []*node {
 	b.Helper()
 	out, err := exec.Command(filepath.Join(envtest.RepoRoot(), "hack", "tools.sh"), "btcd").Output()
 	if err != nil {
@@ -88,26 +131,18 @@ func startNodes(b *testing.B, size int, subnet int) []*node {
 		}
 		client := bitcoin.New(bitcoin.Btcd, bitcoin.Endpoint{Address: ip + ":18334", User: "u", Password: "p", TLS: tlsConfig},
 			bitcoin.Transport(tlsConfig), 5*time.Second)
-		nodes = append(nodes, &node{ip: ip, cmd: cmd, client: client})
-	}
-	b.Cleanup(func() {
-		for _, n := range nodes {
-			_ = n.cmd.Process.Signal(syscall.SIGTERM)
-			_ = n.cmd.Wait()
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for _, n := range nodes {
-		for {
-			if _, err := n.client.BlockCount(context.Background()); err == nil {
-				break
+		stopped := false
+		stop := func() {
+			if !stopped {
+				stopped = true
+				_ = cmd.Process.Signal(syscall.SIGTERM)
+				_ = cmd.Wait()
 			}
-			if time.Now().After(deadline) {
-				b.Fatalf("btcd on %s did not answer RPC", n.ip)
-			}
-			time.Sleep(20 * time.Millisecond)
 		}
+		nodes = append(nodes, &node{ip: ip, stop: stop, client: client})
 	}
+	b.Cleanup(func() { stopAll(nodes) })
+	waitAnswering(b, nodes)
 	return nodes
 }
 
@@ -137,14 +172,14 @@ type result struct {
 
 // operatorStrategy runs repair passes as the reconciler does until the plan
 // holds, then measures one steady-state pass.
-func operatorStrategy(ctx context.Context, b *testing.B, nodes []*node) result {
+func operatorStrategy(ctx context.Context, b *testing.B, impl bitcoin.Implementation, nodes []*node) result {
 	members := make([]peering.Member, len(nodes))
 	var addresses []string
 	for i, n := range nodes {
 		members[i] = peering.Member{Ordinal: i, P2PAddress: n.p2p(), Node: n.client}
 		addresses = append(addresses, n.p2p())
 	}
-	opts := peering.Options{Implementation: bitcoin.Btcd, Topology: topology.Mesh, Size: len(nodes), NetworkAddresses: addresses, Concurrency: 8}
+	opts := peering.Options{Implementation: impl, Topology: topology.Mesh, Size: len(nodes), NetworkAddresses: addresses, Concurrency: 8}
 	start := time.Now()
 	for {
 		r, err := peering.Repair(ctx, members, opts)
@@ -172,7 +207,7 @@ func operatorStrategy(ctx context.Context, b *testing.B, nodes []*node) result {
 // seedStrategy is the seed controller's algorithm: every node reads its
 // added nodes and adds every other node missing from the list; both ends
 // add each pair, and nothing verifies the result.
-func seedStrategy(ctx context.Context, b *testing.B, nodes []*node) result {
+func seedStrategy(ctx context.Context, b *testing.B, _ bitcoin.Implementation, nodes []*node) result {
 	pass := func() int {
 		calls := 0
 		for _, n := range nodes {
@@ -190,7 +225,8 @@ func seedStrategy(ctx context.Context, b *testing.B, nodes []*node) result {
 					continue
 				}
 				calls++
-				_ = n.client.AddPeer(ctx, peer.p2p())
+				// The seed's call, errors ignored as it ignores "already added".
+				_ = bitcoin.Call(ctx, n.client, "addnode", nil, peer.p2p(), "add")
 			}
 		}
 		return calls
@@ -215,32 +251,34 @@ func seedStrategy(ctx context.Context, b *testing.B, nodes []*node) result {
 
 func BenchmarkPeerWiring(b *testing.B) {
 	subnet := 70
-	for _, size := range []int{4, 8, 16} {
-		for _, strategy := range []struct {
-			name string
-			run  func(context.Context, *testing.B, []*node) result
-		}{{"operator", operatorStrategy}, {"seed", seedStrategy}} {
-			b.Run(fmt.Sprintf("nodes=%d/%s", size, strategy.name), func(b *testing.B) {
-				var sum result
-				for i := 0; i < b.N; i++ {
-					b.StopTimer()
-					subnet++
-					nodes := startNodes(b, size, subnet)
-					b.StartTimer()
-					r := strategy.run(context.Background(), b, nodes)
-					b.StopTimer()
-					sum.toConnected += r.toConnected
-					sum.connections += r.connections
-					sum.callsPerSync += r.callsPerSync
-					for _, n := range nodes {
-						_ = n.cmd.Process.Signal(syscall.SIGTERM)
-						_ = n.cmd.Wait()
+	for _, impl := range []bitcoin.Implementation{bitcoin.Btcd, bitcoin.Bitcoind} {
+		for _, size := range []int{4, 8, 16} {
+			for _, strategy := range []struct {
+				name string
+				run  func(context.Context, *testing.B, bitcoin.Implementation, []*node) result
+			}{{"operator", operatorStrategy}, {"seed", seedStrategy}} {
+				b.Run(fmt.Sprintf("impl=%s/nodes=%d/%s", impl, size, strategy.name), func(b *testing.B) {
+					if impl == bitcoin.Bitcoind && strategy.name == "seed" && size-1 > topology.MaxAddedPeers {
+						b.Skipf("the seed adds %d peers per node; Bitcoin Core connects at most %d added peers, so the full mesh never forms", size-1, topology.MaxAddedPeers)
 					}
-				}
-				b.ReportMetric(float64(sum.toConnected.Milliseconds())/float64(b.N), "ms-to-connected")
-				b.ReportMetric(float64(sum.connections)/float64(b.N), "connections")
-				b.ReportMetric(float64(sum.callsPerSync)/float64(b.N), "rpc-calls/resync")
-			})
+					var sum result
+					for i := 0; i < b.N; i++ {
+						b.StopTimer()
+						subnet++
+						nodes := startNodes(b, impl, size, subnet)
+						b.StartTimer()
+						r := strategy.run(context.Background(), b, impl, nodes)
+						b.StopTimer()
+						sum.toConnected += r.toConnected
+						sum.connections += r.connections
+						sum.callsPerSync += r.callsPerSync
+						stopAll(nodes)
+					}
+					b.ReportMetric(float64(sum.toConnected.Milliseconds())/float64(b.N), "ms-to-connected")
+					b.ReportMetric(float64(sum.connections)/float64(b.N), "connections")
+					b.ReportMetric(float64(sum.callsPerSync)/float64(b.N), "rpc-calls/resync")
+				})
+			}
 		}
 	}
 }

@@ -31,7 +31,7 @@ import (
 	"context"
 	"fmt"
 	"net"
-
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -55,8 +55,11 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"go.uber.org/zap/zapcore"
 	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
@@ -72,6 +75,9 @@ const (
 )
 
 func init() {
+	// The libraries the tests use log only errors (envtest would otherwise
+	// print controller-runtime's missing-logger warning).
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
 	for _, add := range []func(*runtime.Scheme) error{operatorsv1alpha1.AddToScheme, operatorsv1.AddToScheme, v1alpha1.AddToScheme, apiextensionsv1.AddToScheme} {
 		if err := add(scheme.Scheme); err != nil {
 			panic(err)

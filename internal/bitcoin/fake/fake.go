@@ -324,7 +324,7 @@ func (n *Node) handle(req rpcRequest) (any, *rpcError) {
 		n.mu.Lock()
 		defer n.mu.Unlock()
 		return map[string]any{
-			"version": 290200, "subversion": "/Satoshi:29.2.0/",
+			"version": 290300, "subversion": "/Satoshi:29.3.0/",
 			"connections":    len(n.outbound) + len(n.inbound),
 			"connections_in": len(n.inbound), "connections_out": len(n.outbound),
 		}, nil
