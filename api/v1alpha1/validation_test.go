@@ -151,6 +151,18 @@ func TestInvalidNetworksAreRejectedWithAClearMessage(t *testing.T) {
 			n.Spec.Config = map[string]v1alpha1.ConfigValue{"networkactive": "0"}
 		},
 			"spec.config.networkactive is owned by the operator"},
+		{"rpc access list", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Config = map[string]v1alpha1.ConfigValue{"rpcwhitelist": "bob:getblockcount"}
+		},
+			"spec.config.rpcwhitelist is owned by the operator"},
+		{"probe target", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Config = map[string]v1alpha1.ConfigValue{"rpcconnect": "10.0.0.1"}
+		},
+			"spec.config.rpcconnect is owned by the operator"},
+		{"peer proxy", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Config = map[string]v1alpha1.ConfigValue{"proxy": "127.0.0.1:9050"}
+		},
+			"spec.config.proxy is owned by the operator"},
 		{"value with a comment sign", func(n *v1alpha1.BitcoinNetwork) {
 			n.Spec.Config = map[string]v1alpha1.ConfigValue{"uacomment": "team#1"}
 		}, "spec.config.uacomment: a value cannot contain #"},

@@ -71,6 +71,9 @@ func NodeConfig(n *v1alpha1.BitcoinNetwork) string {
 	b.WriteString("server=1\n")
 	b.WriteString("listen=1\n")
 	b.WriteString("printtoconsole=1\n")
+	// No Tor in a pod: without this Core keeps dialling a Tor control port
+	// on 127.0.0.1:9051.
+	b.WriteString("listenonion=0\n")
 	// No bind option: without one Core listens for peers on both :: and
 	// 0.0.0.0, so IPv4, IPv6 and dual-stack pods all work (bind=0.0.0.0
 	// would listen on IPv4 only).

@@ -294,8 +294,17 @@ func TestColonInTheUserNameIsRejectedForBitcoindOnly(t *testing.T) {
 	if err := CheckCredentials(v1alpha1.ImplementationBtcd, creds); err != nil {
 		t.Errorf("btcd with user a:b: %v, want none (btcd compares the whole header)", err)
 	}
-	if err := CheckCredentials(v1alpha1.ImplementationBitcoind, Credentials{User: "alice", Password: "a:b#c"}); err != nil {
+	if err := CheckCredentials(v1alpha1.ImplementationBitcoind, Credentials{User: "alice", Password: "a:b#c $="}); err != nil {
 		t.Errorf("a password with ':' is fine (Core splits user:password at the first ':'): %v", err)
+	}
+	long := Credentials{User: "alice", Password: strings.Repeat("x", 5000)}
+	if err := CheckCredentials(v1alpha1.ImplementationBitcoind, long); err == nil || !strings.Contains(err.Error(), "8 KiB") {
+		t.Errorf("a 5000-byte password: %v, want an error about Core's header limit", err)
+	}
+	for _, impl := range allImplementations {
+		if err := CheckCredentials(impl, Credentials{User: "alice", Password: "a\x00b"}); err == nil || !strings.Contains(err.Error(), `"rpcpassword"`) {
+			t.Errorf("%s with a NUL in the password: %v, want an error naming rpcpassword", impl, err)
+		}
 	}
 }
 

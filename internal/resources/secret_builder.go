@@ -63,12 +63,30 @@ func CredentialsFromSecret(s *corev1.Secret) (Credentials, error) {
 	return Credentials{User: user, Password: password}, nil
 }
 
+// maxCredentialsBytes bounds user and password together: Bitcoin Core
+// rejects requests whose headers exceed 8 KiB, and the Authorization header
+// carries both in base64 (4/3 their size).
+const maxCredentialsBytes = 4096
+
 // CheckCredentials says why a node implementation cannot use credentials,
 // naming the Secret key at fault: Bitcoin Core splits its -rpcauth value
-// "user:salt$hmac" at ':', so a user name with ':' makes it refuse to start.
+// "user:salt$hmac" at ':', so a user name with ':' makes it refuse to start;
+// it answers 400 to every request with over-long credentials; and no
+// process can take a NUL byte in its arguments or environment.
 func CheckCredentials(impl v1alpha1.Implementation, c Credentials) error {
-	if impl == v1alpha1.ImplementationBitcoind && strings.Contains(c.User, ":") {
+	for _, kv := range [][2]string{{SecretKeyUser, c.User}, {SecretKeyPassword, c.Password}} {
+		if strings.ContainsRune(kv[1], 0) {
+			return fmt.Errorf("key %q contains a NUL byte, which no node process can receive; remove it", kv[0])
+		}
+	}
+	if impl != v1alpha1.ImplementationBitcoind {
+		return nil
+	}
+	if strings.Contains(c.User, ":") {
 		return fmt.Errorf("key %q contains ':', which Bitcoin Core cannot accept in a user name (its rpcauth value is user:salt$hash, and bitcoind would refuse to start); choose a user name without ':'", SecretKeyUser)
+	}
+	if n := len(c.User) + len(c.Password); n > maxCredentialsBytes {
+		return fmt.Errorf("keys %q and %q hold %d bytes together; Bitcoin Core rejects requests whose headers exceed 8 KiB, so keep them under %d bytes", SecretKeyUser, SecretKeyPassword, n, maxCredentialsBytes)
 	}
 	return nil
 }

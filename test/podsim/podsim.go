@@ -729,10 +729,12 @@ func (s *Simulator) stop(uid types.UID) {
 		return
 	}
 	close(n.stopProbing)
-	n.kill()
 	if n.gate != nil {
-		n.gate.Close()
+		// A node held in its warm-up cannot shut down: let it go first.
+		n.gate.Release()
+		defer n.gate.Close()
 	}
+	n.kill()
 	_ = os.RemoveAll(n.dir)
 	s.logf("stopped pod %s/%s", n.namespace, n.name)
 }

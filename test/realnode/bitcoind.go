@@ -82,12 +82,18 @@ func StartBitcoind(tb testing.TB, dir string, opts BitcoindOptions) *Bitcoind {
 			tb.Fatal(err)
 		}
 		args = append(args, b.Gate.Arg())
-		tb.Cleanup(b.Gate.Close)
 	}
 	if b.Process, err = StartProcess(filepath.Join(dir, "bitcoind"), args, []string{"HOME=" + b.DataDir}, filepath.Join(b.DataDir, "bitcoind.out")); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { b.Process.Stop(10 * time.Second) })
+	tb.Cleanup(func() {
+		if b.Gate != nil {
+			// A node held in its warm-up cannot shut down: let it go first.
+			b.Gate.Release()
+			defer b.Gate.Close()
+		}
+		b.Process.Stop(10 * time.Second)
+	})
 	if err := WaitListening(b.Process, b.RPCAddress(), 30*time.Second); err != nil {
 		tb.Fatal(err)
 	}

@@ -187,7 +187,9 @@ func (g *WarmupGate) Arg() string { return "-loadblock=" + g.path }
 
 // Release lets the node finish its warm-up: once bitcoind opens the FIFO,
 // it is closed empty, so bitcoind reads no blocks and goes on. Release
-// returns at once; Close stops waiting for a node that never opens it.
+// returns at once; Close stops waiting for a node that never opens it. A
+// held node does not shut down on SIGTERM (shutdown waits for the thread
+// reading the FIFO): release it before stopping it.
 func (g *WarmupGate) Release() {
 	go func() {
 		for {

@@ -382,6 +382,19 @@ var contract = []struct {
 		a.endWarmup()
 		waitWarm(t, a)
 	}},
+	{"a node still warming up takes no peer connections: onetry to it connects nothing", func(t *testing.T, e env) {
+		a, held := e.start(t, nodeOptions{}), e.start(t, nodeOptions{holdWarmup: true})
+		expectOK(t, call(t, a, "addnode", held.p2p, "onetry"), "onetry to a warming-up node", nil)
+		if ps := peers(t, a); len(ps) != 0 {
+			t.Fatalf("getpeerinfo = %+v: a node warming up accepted a connection", ps)
+		}
+		held.endWarmup()
+		waitWarm(t, held)
+		expectOK(t, call(t, a, "addnode", held.p2p, "onetry"), "onetry once warm", nil)
+		if ps := peers(t, a); len(ps) != 1 || ps[0].Addr != held.p2p {
+			t.Fatalf("getpeerinfo once warm = %+v, want the connection", ps)
+		}
+	}},
 	{"the server closes an idle RPC connection after rpcservertimeout", func(t *testing.T, e env) {
 		const serverTimeout = 2 * time.Second
 		a := e.start(t, nodeOptions{serverTimeout: serverTimeout})

@@ -68,9 +68,10 @@ type Node struct {
 	Chain string
 	// LoadingFor is how long RPC answers -28 after Start.
 	LoadingFor time.Duration
-	// RetryInterval is how often added nodes are (re)connected; Core uses
-	// 2 s, or 60 s after an attempt. 0 means 2 s.
-	RetryInterval time.Duration
+	// RetryInterval is how soon the added-node loop looks again after a
+	// pass that tried no connection (Core: 2 s); AttemptInterval how long it
+	// waits after a pass that tried one (Core: 60 s). 0 means Core's value.
+	RetryInterval, AttemptInterval time.Duration
 	// ConnectTimeout bounds onetry's TCP connect to an address where no
 	// fake node runs (Core's -timeout, default 5 s).
 	ConnectTimeout time.Duration
@@ -101,9 +102,12 @@ func (n *Node) Start(network *Network) {
 		n.calls = map[string]int{}
 	}
 	n.stop = make(chan struct{})
-	interval := n.RetryInterval
-	if interval <= 0 {
-		interval = 2 * time.Second
+	idle, attempted := n.RetryInterval, n.AttemptInterval
+	if idle <= 0 {
+		idle = 2 * time.Second
+	}
+	if attempted <= 0 {
+		attempted = 60 * time.Second
 	}
 	stop := n.stop
 	n.mu.Unlock()
@@ -111,14 +115,16 @@ func (n *Node) Start(network *Network) {
 	network.nodes[n.P2PAddress] = n
 	network.mu.Unlock()
 	go func() {
-		t := time.NewTicker(interval)
-		defer t.Stop()
+		wait := idle
 		for {
 			select {
 			case <-stop:
 				return
-			case <-t.C:
-				n.ConnectAddedNodes()
+			case <-time.After(wait):
+				wait = idle
+				if n.ConnectAddedNodes() {
+					wait = attempted
+				}
 			}
 		}
 	}()
@@ -194,16 +200,17 @@ func (nw *Network) node(address string) *Node {
 	return nw.nodes[address]
 }
 
-// connect opens a connection from n to address if a running node is there.
-// Only an outbound connection counts as already connected: Core tells an
-// inbound peer by its source port, so it opens its own connection to a node
-// that connected in.
+// connect opens a connection from n to address if a running node is there
+// and listens: Core listens for peers only once its warm-up is over. Only an
+// outbound connection counts as already connected: Core tells an inbound
+// peer by its source port, so it opens its own connection to a node that
+// connected in.
 func (n *Node) connect(address string) bool {
 	if address == n.P2PAddress {
 		return false
 	}
 	peer := n.network.node(address)
-	if peer == nil {
+	if peer == nil || peer.WarmingUp() {
 		return false
 	}
 	n.mu.Lock()
@@ -222,12 +229,14 @@ func (n *Node) connect(address string) bool {
 }
 
 // ConnectAddedNodes is one pass of Core's ThreadOpenAddedConnections: it
-// connects added nodes in order while fewer than 8 of them are connected.
-func (n *Node) ConnectAddedNodes() {
+// connects added nodes in order while fewer than 8 of them are connected,
+// and reports whether it tried any. A node still warming up has no
+// connection manager yet.
+func (n *Node) ConnectAddedNodes() (tried bool) {
 	n.mu.Lock()
-	if !n.running {
+	if !n.running || n.held || time.Now().Before(n.loaded) {
 		n.mu.Unlock()
-		return
+		return false
 	}
 	added := slices.Clone(n.added)
 	connected := 0
@@ -239,15 +248,20 @@ func (n *Node) ConnectAddedNodes() {
 	n.mu.Unlock()
 	for _, a := range added {
 		if connected >= MaxAddnodeConnections {
-			return
+			return tried
 		}
 		n.mu.Lock()
 		has := n.outbound[a]
 		n.mu.Unlock()
-		if !has && n.connect(a) {
+		if has {
+			continue
+		}
+		tried = true
+		if n.connect(a) {
 			connected++
 		}
 	}
+	return tried
 }
 
 type rpcRequest struct {
@@ -265,6 +279,8 @@ type rpcError struct {
 func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	user, password, ok := r.BasicAuth()
 	if !ok || !rpcauth.Matches(n.RPCAuth, user, password) {
+		// Core answers a wrong password after 250 ms, to slow guessing.
+		time.Sleep(250 * time.Millisecond)
 		w.Header().Set("WWW-Authenticate", `Basic realm="jsonrpc"`)
 		w.WriteHeader(http.StatusUnauthorized)
 		return
