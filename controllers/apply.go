@@ -18,18 +18,23 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
 )
 
 // applyObject server-side applies a rendered object under the operator's
 // field owner, taking back any field someone else changed (drift repair).
-// The API server computes the diff: there is no read-modify-write here.
+// The API server computes the diff: there is no read-modify-write here. On
+// success obj holds the object as the API server returned it (status too).
 func applyObject(ctx context.Context, c client.Client, obj client.Object) error {
 	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 	if err != nil {
@@ -48,11 +53,63 @@ func applyObject(ctx context.Context, c client.Client, obj client.Object) error 
 		}
 		_ = unstructured.SetNestedSlice(u, tmpls, "spec", "volumeClaimTemplates")
 	}
-	ac := client.ApplyConfigurationFromUnstructured(&unstructured.Unstructured{Object: u})
-	if err := c.Apply(ctx, ac, client.FieldOwner(resources.FieldOwner), client.ForceOwnership); err != nil {
-		return fmt.Errorf("applying %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
+	applied := &unstructured.Unstructured{Object: u}
+	kind := obj.GetObjectKind().GroupVersionKind().Kind
+	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(applied), client.FieldOwner(resources.FieldOwner), client.ForceOwnership); err != nil {
+		return &applyError{kind: kind, name: obj.GetName(), err: err}
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(applied.Object, obj); err != nil {
+		return fmt.Errorf("decoding the applied %s %s: %w", kind, obj.GetName(), err)
 	}
 	return nil
+}
+
+// applyError is a failed apply of one object.
+type applyError struct {
+	kind, name string
+	err        error
+}
+
+func (e *applyError) Error() string { return fmt.Sprintf("applying %s %s: %v", e.kind, e.name, e.err) }
+func (e *applyError) Unwrap() error { return e.err }
+
+// maxApplyMessage bounds the API server's message in a condition.
+const maxApplyMessage = 1024
+
+// applyRejection turns an apply the API server rejected (invalid object,
+// admission policy or webhook, quota, ...) into a problem with its message;
+// nil for failures worth retrying as they are (conflicts, timeouts, server
+// errors). A rejected Secret is described by its failing fields only: the
+// API server's message may quote values.
+func applyRejection(err error) *status.Problem {
+	var ae *applyError
+	if !errors.As(err, &ae) {
+		return nil
+	}
+	switch {
+	case apierrors.IsInvalid(err), apierrors.IsForbidden(err), apierrors.IsBadRequest(err),
+		apierrors.IsRequestEntityTooLargeError(err), apierrors.IsNotAcceptable(err), apierrors.IsUnsupportedMediaType(err):
+	default:
+		return nil
+	}
+	var apiStatus apierrors.APIStatus
+	errors.As(err, &apiStatus)
+	st := apiStatus.Status()
+	msg := st.Message
+	if ae.kind == "Secret" {
+		var fields []string
+		if st.Details != nil {
+			for _, c := range st.Details.Causes {
+				fields = append(fields, fmt.Sprintf("%s: %s", c.Field, c.Type))
+			}
+		}
+		msg = fmt.Sprintf("%s (%s)", st.Reason, strings.Join(fields, "; "))
+	}
+	if len(msg) > maxApplyMessage {
+		msg = msg[:maxApplyMessage] + "…"
+	}
+	return &status.Problem{Reason: status.ReasonApplyFailed, Message: fmt.Sprintf(
+		"The API server rejected %s %s: %s. The operator retries with backoff; change the spec or the cluster policy that rejects it.", ae.kind, ae.name, msg)}
 }
 
 // pruneNulls removes null values (zero timestamps and unset pointers that

@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -70,6 +71,9 @@ type BitcoinNetworkReconciler struct {
 	SetVolumeGroup bool
 
 	transports transportCache
+	// scaleEvents holds, per network, the StatefulSet generation the last
+	// Created or Scaled event was recorded for (see recordScaling).
+	scaleEvents sync.Map
 }
 
 // +kubebuilder:rbac:groups=bitcoin.network-operator.dev,resources=bitcoinnetworks,verbs=get;list;watch
@@ -86,48 +90,64 @@ func (r *BitcoinNetworkReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	n := &v1alpha1.BitcoinNetwork{}
 	if err := r.Client.Get(ctx, req.NamespacedName, n); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.transports.forget(req.Namespace, req.Name)
-			forgetMetrics(req.Namespace, req.Name)
+			r.forget(req.Namespace, req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !n.DeletionTimestamp.IsZero() {
 		// Owner references let the garbage collector remove everything.
-		r.transports.forget(n.Namespace, n.Name)
+		r.forget(n.Namespace, n.Name)
 		return ctrl.Result{}, nil
 	}
 
-	problem, configHash, access, applyErr := r.applyNetwork(ctx, n)
+	applied, applyErr := r.applyNetwork(ctx, n)
+	if applyErr != nil {
+		// A rejected object is reported (and retried with backoff, as
+		// the error is returned); anything else is retried as it is,
+		// without a status that claims either way.
+		if applied.problem = applyRejection(applyErr); applied.problem == nil {
+			return ctrl.Result{}, applyErr
+		}
+	}
 
 	pods := &corev1.PodList{}
 	if err := r.Client.List(ctx, pods, client.InNamespace(n.Namespace), client.MatchingLabelsSelector{Selector: resources.Selector(n)}); err != nil {
 		return ctrl.Result{}, errors.Join(applyErr, fmt.Errorf("listing pods: %w", err))
 	}
+	nodePods := status.ControlledPods(pods.Items, applied.statefulSet)
 	var peering *status.Peering
 	var repaired map[string]int
-	if applyErr == nil && problem == nil && n.Spec.Topology != v1alpha1.TopologyNone {
+	if applied.problem == nil && n.Spec.Topology != v1alpha1.TopologyNone {
 		var err error
-		if peering, repaired, err = r.checkPeers(ctx, n, pods.Items, access); err != nil {
+		if peering, repaired, err = r.checkPeers(ctx, n, nodePods, applied.access); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
 	newStatus := status.Compute(status.Observed{
-		Network: n, Pods: pods.Items, DesiredConfigHash: configHash, Problem: problem, ClusterDomain: r.ClusterDomain, Peering: peering,
+		Network: n, Pods: nodePods, StatefulSet: applied.statefulSet, DesiredConfigHash: applied.configHash,
+		Problem: applied.problem, ClusterDomain: r.ClusterDomain, Peering: peering,
 	})
 	recordMetrics(n, newStatus, peering, repaired)
-	if err := r.writeStatus(ctx, n, newStatus, repaired, pods.Items); err != nil {
+	if err := r.writeStatus(ctx, n, newStatus, repaired, nodePods); err != nil {
 		return ctrl.Result{}, errors.Join(applyErr, err)
 	}
 	if applyErr != nil {
 		return ctrl.Result{}, applyErr
 	}
-	if problem != nil {
+	if applied.problem != nil {
 		// Nothing to retry: the watch on the user's Secret (or a spec
 		// change) brings the network back here once it is fixed.
-		log.Info("network blocked", "reason", problem.Reason, "message", problem.Message)
+		log.Info("network blocked", "reason", applied.problem.Reason, "message", applied.problem.Message)
 		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{RequeueAfter: r.nextPeerCheck(n, peering)}, nil
+}
+
+// forget drops what the operator keeps in memory about a network.
+func (r *BitcoinNetworkReconciler) forget(namespace, name string) {
+	r.transports.forget(namespace, name)
+	r.scaleEvents.Delete(types.NamespacedName{Namespace: namespace, Name: name})
+	forgetMetrics(namespace, name)
 }
 
 // writeStatus patches the status subresource when it changed, and records
@@ -155,32 +175,44 @@ func (r *BitcoinNetworkReconciler) writeStatus(ctx context.Context, n *v1alpha1.
 	return nil
 }
 
-// applyNetwork applies every object of the network. It returns a Problem
-// when the spec cannot be satisfied until the user acts, the config hash it
-// gave the nodes, and an error for failures worth retrying.
-func (r *BitcoinNetworkReconciler) applyNetwork(ctx context.Context, n *v1alpha1.BitcoinNetwork) (*status.Problem, string, nodeAccess, error) {
-	var access nodeAccess
+// appliedNetwork is what applying a network's objects gave.
+type appliedNetwork struct {
+	// problem is why the spec cannot be applied until the user acts.
+	problem *status.Problem
+	// configHash is the config hash the nodes were given.
+	configHash string
+	access     nodeAccess
+	// statefulSet is the StatefulSet as the API server returned it.
+	statefulSet *appsv1.StatefulSet
+}
+
+// applyNetwork applies every object of the network. A problem means the spec
+// cannot be satisfied until the user acts; an error is a failed apply.
+func (r *BitcoinNetworkReconciler) applyNetwork(ctx context.Context, n *v1alpha1.BitcoinNetwork) (appliedNetwork, error) {
+	var a appliedNetwork
 	if err := resources.CheckConfig(n); err != nil {
-		return &status.Problem{Reason: status.ReasonConfigInvalid, Message: err.Error()}, "", access, nil
+		a.problem = &status.Problem{Reason: status.ReasonConfigInvalid, Message: err.Error()}
+		return a, nil
 	}
 	if err := applyObject(ctx, r.Client, resources.DesiredConfigMap(n)); err != nil {
-		return nil, "", access, err
+		return a, err
 	}
 	if err := applyObject(ctx, r.Client, resources.DesiredService(n)); err != nil {
-		return nil, "", access, err
+		return a, err
 	}
 	creds, problem, err := r.credentials(ctx, n)
 	if err != nil || problem != nil {
-		return problem, "", access, err
+		a.problem = problem
+		return a, err
 	}
-	access.credentials = creds
+	a.access.credentials = creds
 	credentialsHash := resources.CredentialsHash(n, creds)
 	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
 		tlsSecret, err := r.tlsSecret(ctx, n)
 		if err != nil {
-			return nil, "", access, err
+			return a, err
 		}
-		access.caPEM = tlsSecret.Data[resources.SecretKeyCACert]
+		a.access.caPEM = tlsSecret.Data[resources.SecretKeyCACert]
 		credentialsHash += "/" + pki.Fingerprint(tlsSecret.Data[corev1.TLSCertKey])
 	}
 	image := n.Spec.Image
@@ -188,22 +220,30 @@ func (r *BitcoinNetworkReconciler) applyNetwork(ctx context.Context, n *v1alpha1
 		image = r.DefaultImages[n.Spec.Implementation]
 	}
 	if image == "" {
-		return &status.Problem{Reason: status.ReasonImageNotSet, Message: fmt.Sprintf(
+		a.problem = &status.Problem{Reason: status.ReasonImageNotSet, Message: fmt.Sprintf(
 			"spec.image is empty and the operator has no default %s image: set spec.image, or RELATED_IMAGE_%s on the operator",
-			n.Spec.Implementation, map[v1alpha1.Implementation]string{v1alpha1.ImplementationBitcoind: "BITCOIND", v1alpha1.ImplementationBtcd: "BTCD"}[n.Spec.Implementation])}, "", access, nil
+			n.Spec.Implementation, map[v1alpha1.Implementation]string{v1alpha1.ImplementationBitcoind: "BITCOIND", v1alpha1.ImplementationBtcd: "BTCD"}[n.Spec.Implementation])}
+		return a, nil
 	}
 	params := resources.NodeParams{Image: image, CredentialsHash: credentialsHash}
 	if r.SetVolumeGroup {
 		params.VolumeGroup = ptr.To(resources.NodeGroup(n.Spec.Implementation))
 	}
+	var before *appsv1.StatefulSet
+	cached := &appsv1.StatefulSet{}
+	switch err := r.Client.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: resources.StatefulSetName(n)}, cached); {
+	case err == nil:
+		before = cached
+	case !apierrors.IsNotFound(err):
+		return a, fmt.Errorf("reading StatefulSet: %w", err)
+	}
 	sts := resources.DesiredStatefulSet(n, params)
-	if err := r.recordScaling(ctx, n); err != nil {
-		return nil, "", access, err
-	}
 	if err := applyObject(ctx, r.Client, sts); err != nil {
-		return nil, "", access, err
+		return a, err
 	}
-	return nil, resources.ConfigHash(n, credentialsHash), access, nil
+	r.recordScaling(n, before, sts)
+	a.statefulSet, a.configHash = sts, resources.ConfigHash(n, credentialsHash)
+	return a, nil
 }
 
 // tlsSecret returns a btcd network's TLS Secret, creating it once.
@@ -242,22 +282,32 @@ func (r *BitcoinNetworkReconciler) secretOnce(ctx context.Context, key types.Nam
 	return secret, nil
 }
 
-// recordScaling records an event when the network's node count differs
-// from the StatefulSet's, i.e. when this reconcile scales the network.
-func (r *BitcoinNetworkReconciler) recordScaling(ctx context.Context, n *v1alpha1.BitcoinNetwork) error {
-	current := &appsv1.StatefulSet{}
-	err := r.Client.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: resources.StatefulSetName(n)}, current)
+// recordScaling records an event when an apply created the StatefulSet or
+// changed its replicas: after, as the API server returned it, against
+// before, as the cache had it (nil: none). The cache may not have caught up
+// with an earlier apply yet, so each StatefulSet generation gets at most one
+// event.
+func (r *BitcoinNetworkReconciler) recordScaling(n *v1alpha1.BitcoinNetwork, before, after *appsv1.StatefulSet) {
+	key := types.NamespacedName{Namespace: n.Namespace, Name: n.Name}
+	if last, ok := r.scaleEvents.Load(key); ok && last.(recordedScaling).uid == after.UID && last.(recordedScaling).generation >= after.Generation {
+		return
+	}
+	replicas := ptr.Deref(after.Spec.Replicas, 1)
 	switch {
-	case apierrors.IsNotFound(err):
-		r.Recorder.Eventf(n, nil, corev1.EventTypeNormal, "Created", "Create", "Creating %d nodes", n.Spec.Nodes)
-		return nil
-	case err != nil:
-		return fmt.Errorf("reading StatefulSet: %w", err)
+	case before == nil && after.Generation == 1:
+		r.Recorder.Eventf(n, after, corev1.EventTypeNormal, "Created", "Create", "Creating %d nodes", replicas)
+	case before != nil && after.Generation > before.Generation && ptr.Deref(before.Spec.Replicas, 1) != replicas:
+		r.Recorder.Eventf(n, after, corev1.EventTypeNormal, "Scaled", "Scale", "Scaling from %d to %d nodes", ptr.Deref(before.Spec.Replicas, 1), replicas)
+	default:
+		return
 	}
-	if current.Spec.Replicas != nil && *current.Spec.Replicas != n.Spec.Nodes {
-		r.Recorder.Eventf(n, current, corev1.EventTypeNormal, "Scaled", "Scale", "Scaling from %d to %d nodes", *current.Spec.Replicas, n.Spec.Nodes)
-	}
-	return nil
+	r.scaleEvents.Store(key, recordedScaling{uid: after.UID, generation: after.Generation})
+}
+
+// recordedScaling is the StatefulSet generation a scaling event was recorded for.
+type recordedScaling struct {
+	uid        types.UID
+	generation int64
 }
 
 // credentials returns the RPC credentials of a network: from the user's

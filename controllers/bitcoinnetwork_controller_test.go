@@ -22,7 +22,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -208,6 +210,10 @@ func TestCreateAppliesEveryObjectOwnedByTheNetwork(t *testing.T) {
 		}
 	}
 	waitForEvent(t, n, corev1.EventTypeNormal, "Created")
+	time.Sleep(time.Second) // more reconciles follow the creation
+	if c := eventCount(t, n, "Created"); c != 1 {
+		t.Errorf("%d Created events, want 1", c)
+	}
 }
 
 func TestBtcdNetworkTakesCredentialsFromTheSecret(t *testing.T) {
@@ -285,10 +291,12 @@ func TestScalingChangesTheStatefulSetReplicas(t *testing.T) {
 func createNodePod(t *testing.T, n *v1alpha1.BitcoinNetwork, ordinal int32, ip string, ready bool, configHash string) {
 	t.Helper()
 	ctx := context.Background()
+	sts := get(t, n.Namespace, resources.StatefulSetName(n), &appsv1.StatefulSet{})
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: resources.PodName(n, ordinal), Namespace: n.Namespace, Labels: resources.Labels(n),
-			Annotations: map[string]string{resources.AnnotationConfigHash: configHash},
+			Annotations:     map[string]string{resources.AnnotationConfigHash: configHash},
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(sts, appsv1.SchemeGroupVersion.WithKind("StatefulSet"))},
 		},
 		Spec: corev1.PodSpec{NodeName: "worker-1", Containers: []corev1.Container{{Name: "bitcoind", Image: testBitcoindImage}}},
 	}
@@ -297,6 +305,23 @@ func createNodePod(t *testing.T, n *v1alpha1.BitcoinNetwork, ordinal int32, ip s
 		t.Fatal(err)
 	}
 	setPodReady(t, pod, ip, ready)
+}
+
+// markRolledOut reports, as the StatefulSet controller would, that every
+// replica of the network's StatefulSet runs its current template and is
+// ready (envtest runs no StatefulSet controller).
+func markRolledOut(t *testing.T, n *v1alpha1.BitcoinNetwork) {
+	t.Helper()
+	eventually(t, "marking the StatefulSet rolled out", func() error {
+		sts := &appsv1.StatefulSet{}
+		if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: n.Namespace, Name: resources.StatefulSetName(n)}, sts); err != nil {
+			return err
+		}
+		replicas := ptr.Deref(sts.Spec.Replicas, 1)
+		sts.Status = appsv1.StatefulSetStatus{ObservedGeneration: sts.Generation, Replicas: replicas, ReadyReplicas: replicas,
+			UpdatedReplicas: replicas, CurrentReplicas: replicas, CurrentRevision: "rev", UpdateRevision: "rev"}
+		return k8s.Status().Update(context.Background(), sts)
+	})
 }
 
 func setPodReady(t *testing.T, pod *corev1.Pod, ip string, ready bool) {
@@ -344,6 +369,10 @@ func TestReadyPodsShowUpInStatus(t *testing.T) {
 
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "beta-1"}}
 	setPodReady(t, pod, "127.0.10.2", true)
+	// Ready pods are not enough: the StatefulSet has not reported its
+	// roll-out complete.
+	waitForStatus(t, n, "waiting for the roll-out", conditionIs(v1alpha1.ConditionReady, metav1.ConditionFalse, "RollingOut"))
+	markRolledOut(t, n)
 	waitForStatus(t, n, "all nodes ready", conditionIs(v1alpha1.ConditionReady, metav1.ConditionTrue, "AllNodesReady"))
 	waitForStatus(t, n, "nothing in progress", conditionIs(v1alpha1.ConditionProgressing, metav1.ConditionFalse, "Stable"))
 	waitForEvent(t, n, corev1.EventTypeNormal, "NetworkReady")
@@ -640,4 +669,136 @@ func TestMaxConnectionsTooLowForTheMeshDegradesTheNetworkAndKeepsItsNodes(t *tes
 		}
 		return nil
 	})
+}
+
+// eventCount counts the events of a reason about the network, series
+// included (the recorder folds repeats into one event with a count).
+func eventCount(t *testing.T, n *v1alpha1.BitcoinNetwork, reason string) int {
+	t.Helper()
+	list := &eventsv1.EventList{}
+	if err := k8s.List(context.Background(), list, client.InNamespace(n.Namespace)); err != nil {
+		t.Fatal(err)
+	}
+	count := 0
+	for _, e := range list.Items {
+		if e.Regarding.Name == n.Name && e.Regarding.Kind == "BitcoinNetwork" && e.Reason == reason {
+			count++
+			if e.Series != nil {
+				count += int(e.Series.Count) - 1
+			}
+		}
+	}
+	return count
+}
+
+// denyStatefulSetsAbove installs an admission policy, as a cluster admin
+// would, that rejects StatefulSets in ns with more than max replicas. It
+// returns a function that lifts the policy.
+func denyStatefulSetsAbove(t *testing.T, ns string, max int) func() {
+	t.Helper()
+	ctx := context.Background()
+	policy := &admissionregistrationv1.ValidatingAdmissionPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "max-nodes-" + ns},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+			FailurePolicy: ptr.To(admissionregistrationv1.Fail),
+			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
+				RuleWithOperations: admissionregistrationv1.RuleWithOperations{
+					Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+					Rule:       admissionregistrationv1.Rule{APIGroups: []string{"apps"}, APIVersions: []string{"v1"}, Resources: []string{"statefulsets"}},
+				},
+			}}},
+			Validations: []admissionregistrationv1.Validation{{
+				Expression: fmt.Sprintf("object.spec.replicas <= %d", max),
+				Message:    fmt.Sprintf("team quota: at most %d nodes per network", max),
+			}},
+		},
+	}
+	binding := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "max-nodes-" + ns},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
+			PolicyName:        policy.Name,
+			ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
+			MatchResources: &admissionregistrationv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
+				MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns},
+			}},
+		},
+	}
+	for _, obj := range []client.Object{policy, binding} {
+		if err := k8s.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The policy is enforced once the API server has loaded it: wait until
+	// a dry-run StatefulSet above the limit is rejected.
+	eventually(t, "the admission policy in force", func() error {
+		probe := &appsv1.StatefulSet{
+			ObjectMeta: metav1.ObjectMeta{Name: "probe", Namespace: ns},
+			Spec: appsv1.StatefulSetSpec{Replicas: ptr.To(int32(max + 1)), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"a": "b"}},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"a": "b"}},
+					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "i"}}}}},
+		}
+		if err := k8s.Create(ctx, probe, client.DryRunAll); err == nil || !strings.Contains(err.Error(), "team quota") {
+			return fmt.Errorf("dry-run StatefulSet above the limit: %v", err)
+		}
+		return nil
+	})
+	return func() {
+		for _, obj := range []client.Object{binding, policy} {
+			if err := k8s.Delete(ctx, obj); client.IgnoreNotFound(err) != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestRejectedApplyIsReportedAndHealsWhenTheCauseGoes: an admission policy
+// rejects the scaled StatefulSet. The network must say so (Degraded
+// ApplyFailed with the API server's message, one Warning event, Ready not
+// claimed for the new generation, no Scaled event) and scale by itself once
+// the policy is lifted.
+func TestRejectedApplyIsReportedAndHealsWhenTheCauseGoes(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t)
+	n := createNetwork(t, ns, "capped", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Topology = v1alpha1.TopologyNone })
+	sts := get(t, ns, "capped", &appsv1.StatefulSet{})
+	for i := int32(0); i < 3; i++ {
+		createNodePod(t, n, i, fmt.Sprintf("127.0.11.%d", i+1), true, sts.Spec.Template.Annotations[resources.AnnotationConfigHash])
+	}
+	markRolledOut(t, n)
+	ready := waitForStatus(t, n, "ready", conditionIs(v1alpha1.ConditionReady, metav1.ConditionTrue, "AllNodesReady"))
+	appliedGeneration := ready.Status.ObservedGeneration
+
+	lift := denyStatefulSetsAbove(t, ns, 3)
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = 5 })
+	got := waitForStatus(t, n, "apply failure reported", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionTrue, "ApplyFailed"))
+	msg := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionDegraded).Message
+	if !strings.Contains(msg, "team quota: at most 3 nodes per network") || !strings.Contains(msg, "StatefulSet capped") {
+		t.Errorf("Degraded message %q does not carry the API server's reason and the object", msg)
+	}
+	if c := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady); c.Status == metav1.ConditionTrue {
+		t.Errorf("Ready = %+v while the new generation could not be applied", c)
+	}
+	if got.Status.ObservedGeneration != appliedGeneration {
+		t.Errorf("status.observedGeneration = %d, want %d: generation %d was not applied", got.Status.ObservedGeneration, appliedGeneration, got.Generation)
+	}
+	waitForEvent(t, n, corev1.EventTypeWarning, "ApplyFailed")
+	// Retries go on with backoff; they add no events and no Scaled event.
+	time.Sleep(3 * time.Second)
+	if c := eventCount(t, n, "ApplyFailed"); c != 1 {
+		t.Errorf("%d ApplyFailed events, want 1", c)
+	}
+	if c := eventCount(t, n, "Scaled"); c != 0 {
+		t.Errorf("%d Scaled events for a scale that was rejected", c)
+	}
+
+	lift()
+	waitForStatus(t, n, "healed", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionFalse, "Reconciled"))
+	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(sts), sts); err != nil || *sts.Spec.Replicas != 5 {
+		t.Errorf("replicas %v (%v), want 5 once the policy is gone", sts.Spec.Replicas, err)
+	}
+	waitForEvent(t, n, corev1.EventTypeNormal, "Scaled")
+	time.Sleep(time.Second)
+	if c := eventCount(t, n, "Scaled"); c != 1 {
+		t.Errorf("%d Scaled events for one scale, want 1", c)
+	}
 }

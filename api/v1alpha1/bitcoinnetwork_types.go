@@ -151,6 +151,8 @@ type BitcoinNetworkSpec struct {
 	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
 
 	// Tolerations of the node pods.
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:XValidation:rule="self.all(t, !has(t.operator) || t.operator != 'Exists' || !has(t.value) || t.value == '')",message="spec.tolerations: a toleration with operator Exists matches every value of its key and must not set one"
 	// +optional
 	// +listType=atomic
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Tolerations",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:advanced"}
@@ -184,6 +186,11 @@ type BitcoinNetworkSpec struct {
 }
 
 // StorageSpec describes the persistent volume of each node.
+//
+// A transition rule on an optional field is not evaluated when the field is
+// absent on either side, so the storage class is held here, where adding or
+// removing it is seen too.
+// +kubebuilder:validation:XValidation:rule="has(self.storageClassName) == has(oldSelf.storageClassName) && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)",message="spec.storage.storageClassName is immutable: it cannot be added, removed or changed (a StatefulSet's volume claims are fixed); create a new BitcoinNetwork instead"
 type StorageSpec struct {
 	// Size of each node's volume, for example 10Gi. Immutable.
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.storage.size is immutable"
@@ -191,8 +198,7 @@ type StorageSpec struct {
 	Size resource.Quantity `json:"size"`
 
 	// StorageClassName of the volumes; empty uses the cluster's default
-	// class. Immutable.
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.storage.storageClassName is immutable"
+	// class. Immutable: it cannot be added, removed or changed.
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Storage Class",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:storage","urn:alm:descriptor:io.kubernetes:StorageClass"}
 	StorageClassName *string `json:"storageClassName,omitempty"`

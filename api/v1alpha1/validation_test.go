@@ -183,6 +183,9 @@ func TestInvalidNetworksAreRejectedWithAClearMessage(t *testing.T) {
 		{"too long config value", func(n *v1alpha1.BitcoinNetwork) {
 			n.Spec.Config = map[string]v1alpha1.ConfigValue{"uacomment": v1alpha1.ConfigValue(strings.Repeat("x", 1025))}
 		}, "spec.config.uacomment"},
+		{"toleration Exists with a value", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Tolerations = []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpExists, Value: "bitcoin", Effect: corev1.TaintEffectNoSchedule}}
+		}, "a toleration with operator Exists"},
 		{"bad secret name", func(n *v1alpha1.BitcoinNetwork) { n.Spec.RPCSecretName = "Not_A_Name" }, "spec.rpcSecretName"},
 		{"bad retention policy", func(n *v1alpha1.BitcoinNetwork) {
 			n.Spec.Storage = &v1alpha1.StorageSpec{Size: resource.MustParse("1Gi"), WhenDeleted: "Keep"}
@@ -218,6 +221,15 @@ func TestImmutableFieldsCannotChange(t *testing.T) {
 		{"storage removed", func(n *v1alpha1.BitcoinNetwork) {
 			n.Spec.Storage = &v1alpha1.StorageSpec{Size: resource.MustParse("1Gi")}
 		}, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Storage = nil }, "spec.storage cannot be added or removed"},
+		{"storage class added", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Storage = &v1alpha1.StorageSpec{Size: resource.MustParse("1Gi")}
+		}, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Storage.StorageClassName = ptr.To("fast") }, "spec.storage.storageClassName is immutable"},
+		{"storage class removed", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Storage = &v1alpha1.StorageSpec{Size: resource.MustParse("1Gi"), StorageClassName: ptr.To("fast")}
+		}, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Storage.StorageClassName = nil }, "spec.storage.storageClassName is immutable"},
+		{"storage class changed", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Storage = &v1alpha1.StorageSpec{Size: resource.MustParse("1Gi"), StorageClassName: ptr.To("fast")}
+		}, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Storage.StorageClassName = ptr.To("slow") }, "spec.storage.storageClassName is immutable"},
 		{"storage size", func(n *v1alpha1.BitcoinNetwork) {
 			n.Spec.Storage = &v1alpha1.StorageSpec{Size: resource.MustParse("1Gi")}
 		}, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Storage.Size = resource.MustParse("2Gi") }, "spec.storage.size is immutable"},

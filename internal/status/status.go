@@ -21,10 +21,12 @@ package status
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -48,6 +50,8 @@ const (
 	ReasonRPCSecretInvalid  = "RPCSecretInvalid"
 	ReasonImageNotSet       = "ImageNotSet"
 	ReasonConfigInvalid     = "ConfigInvalid"
+	ReasonApplyFailed       = "ApplyFailed"
+	ReasonPeersNotConnected = "PeersNotConnected"
 
 	ReasonAllPeersConnected = "AllPeersConnected"
 	ReasonConnecting        = "Connecting"
@@ -83,12 +87,17 @@ type Problem struct {
 // Observed is what the controller saw of a network in one reconcile.
 type Observed struct {
 	Network *v1alpha1.BitcoinNetwork
-	// Pods are the network's node pods (selected by its labels).
+	// Pods are the pods carrying the network's labels; only those its
+	// StatefulSet controls are its nodes.
 	Pods []corev1.Pod
+	// StatefulSet is the network's StatefulSet as the API server last
+	// returned it; nil when the operator applied none (see Problem).
+	StatefulSet *appsv1.StatefulSet
 	// DesiredConfigHash is the pod template's config hash the operator
 	// applied; empty when it could not render one (see Problem).
 	DesiredConfigHash string
-	// Problem, when set, makes the network Degraded.
+	// Problem, when set, makes the network Degraded: the spec of this
+	// generation was not applied.
 	Problem *Problem
 	// ClusterDomain is the cluster's DNS domain, for node DNS names.
 	ClusterDomain string
@@ -96,8 +105,14 @@ type Observed struct {
 	Peering *Peering
 }
 
-// Compute returns the network's new status. Conditions keep their last
-// transition time when their status does not change.
+// Compute returns the network's new status. Each condition is set once, so
+// its last transition time moves only when its status changes.
+//
+// Ready is what a user waiting for a usable network means: every node ready
+// and running the current pod template (the StatefulSet reports its roll-out
+// complete) and every planned connection up. status.observedGeneration is
+// the last generation whose spec was applied in full: a Problem leaves it
+// where it was, while the conditions say what happened to this generation.
 func Compute(o Observed) v1alpha1.BitcoinNetworkStatus {
 	n := o.Network
 	nodes := nodeStatuses(o)
@@ -109,17 +124,12 @@ func Compute(o Observed) v1alpha1.BitcoinNetworkStatus {
 		Conditions:         slices.Clone(n.Status.Conditions),
 		Nodes:              nodes,
 	}
+	if o.Problem != nil {
+		st.ObservedGeneration = n.Status.ObservedGeneration
+	}
 	for _, node := range nodes {
 		if node.Ready {
 			st.ReadyNodes++
-		}
-	}
-	outdated := 0
-	if o.DesiredConfigHash != "" {
-		for _, p := range livePods(o.Pods) {
-			if p.Annotations[resources.AnnotationConfigHash] != o.DesiredConfigHash {
-				outdated++
-			}
 		}
 	}
 	set := func(condType string, status metav1.ConditionStatus, reason, msg string) {
@@ -135,29 +145,25 @@ func Compute(o Observed) v1alpha1.BitcoinNetworkStatus {
 		set(v1alpha1.ConditionDegraded, metav1.ConditionFalse, ReasonReconciled, "The operator applied the network's spec.")
 	}
 
+	rollingOut := rollOut(o)
 	switch {
+	case o.Problem != nil:
+		// Stuck towards a spec it cannot reach: Degraded says why.
+		set(v1alpha1.ConditionProgressing, metav1.ConditionFalse, ReasonBlocked, "Blocked: "+o.Problem.Message)
 	case st.CurrentNodes != want:
 		set(v1alpha1.ConditionProgressing, metav1.ConditionTrue, ReasonScaling,
 			fmt.Sprintf("Scaling from %d to %d nodes.", st.CurrentNodes, want))
-	case outdated > 0:
-		set(v1alpha1.ConditionProgressing, metav1.ConditionTrue, ReasonRollingOut,
-			fmt.Sprintf("%d of %d nodes run an outdated configuration and are being replaced.", outdated, want))
+	case rollingOut != "":
+		set(v1alpha1.ConditionProgressing, metav1.ConditionTrue, ReasonRollingOut, rollingOut)
 	case st.ReadyNodes < want:
 		set(v1alpha1.ConditionProgressing, metav1.ConditionTrue, ReasonNodesStarting,
 			fmt.Sprintf("%d of %d nodes are ready.", st.ReadyNodes, want))
 	default:
 		set(v1alpha1.ConditionProgressing, metav1.ConditionFalse, ReasonStable, "No change in progress.")
 	}
-	if o.Problem != nil {
-		// A stuck network is still Progressing (towards a spec it cannot
-		// reach) but Degraded explains why it does not get there.
-		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
-			Type: v1alpha1.ConditionProgressing, Status: metav1.ConditionFalse, Reason: ReasonBlocked,
-			Message: "Blocked: " + o.Problem.Message, ObservedGeneration: n.Generation,
-		})
-	}
 
 	setPeersConnected(o, st.CurrentNodes, set)
+	peers := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionPeersConnected)
 
 	switch {
 	case o.Problem != nil:
@@ -165,14 +171,50 @@ func Compute(o Observed) v1alpha1.BitcoinNetworkStatus {
 	case want == 0 && st.CurrentNodes == 0:
 		set(v1alpha1.ConditionReady, metav1.ConditionTrue, ReasonScaledToZero,
 			"spec.nodes is 0: no node runs; configuration, credentials and volumes are kept.")
-	case st.ReadyNodes == want && st.CurrentNodes == want && outdated == 0:
-		set(v1alpha1.ConditionReady, metav1.ConditionTrue, ReasonAllNodesReady,
-			fmt.Sprintf("All %d nodes are ready.", want))
-	default:
+	case st.ReadyNodes != want || st.CurrentNodes != want:
 		set(v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonNodesNotReady,
 			fmt.Sprintf("%d of %d nodes are ready.", st.ReadyNodes, want))
+	case rollingOut != "":
+		set(v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonRollingOut, rollingOut)
+	case peers.Status != metav1.ConditionTrue:
+		set(v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonPeersNotConnected,
+			fmt.Sprintf("All %d nodes are ready, but not every planned connection is up: %s", want, peers.Message))
+	default:
+		set(v1alpha1.ConditionReady, metav1.ConditionTrue, ReasonAllNodesReady,
+			fmt.Sprintf("All %d nodes are ready and run the current configuration; every planned connection is up.", want))
 	}
 	return st
+}
+
+// rollOut says why the nodes do not all run the current pod template yet,
+// from what the StatefulSet controller reports and the pods' config
+// hashes; "" when they do.
+func rollOut(o Observed) string {
+	want := o.Network.Spec.Nodes
+	if sts := o.StatefulSet; sts != nil {
+		s := sts.Status
+		switch {
+		case s.ObservedGeneration < sts.Generation:
+			return "The StatefulSet controller has not yet seen the current pod template."
+		case s.UpdateRevision != "" && s.CurrentRevision != s.UpdateRevision:
+			return fmt.Sprintf("%d of %d nodes run the current pod template; the others are being replaced.", s.UpdatedReplicas, want)
+		case s.UpdatedReplicas < want:
+			return fmt.Sprintf("%d of %d nodes run the current pod template.", s.UpdatedReplicas, want)
+		}
+	}
+	if o.DesiredConfigHash == "" {
+		return ""
+	}
+	outdated := 0
+	for _, p := range controlledPods(o) {
+		if p.Annotations[resources.AnnotationConfigHash] != o.DesiredConfigHash {
+			outdated++
+		}
+	}
+	if outdated > 0 {
+		return fmt.Sprintf("%d of %d nodes run an outdated configuration and are being replaced.", outdated, want)
+	}
+	return ""
 }
 
 func setPeersConnected(o Observed, current int32, set func(string, metav1.ConditionStatus, string, string)) {
@@ -198,13 +240,16 @@ func setPeersConnected(o Observed, current int32, set func(string, metav1.Condit
 	}
 }
 
-// nodeStatuses lists the node pods that are not being deleted, by ordinal.
+// nodeStatuses lists the nodes by ordinal: the live pods the network's
+// StatefulSet controls, one per ordinal. Peer data comes from this pass's
+// peer check; while peers are not checked, a node keeps its last
+// observation, except with topology none, where the operator observes none.
 func nodeStatuses(o Observed) []v1alpha1.NodeStatus {
 	n := o.Network
-	var nodes []v1alpha1.NodeStatus
-	for _, p := range livePods(o.Pods) {
+	byOrdinal := map[int32]v1alpha1.NodeStatus{}
+	for _, p := range controlledPods(o) {
 		ordinal, ok := Ordinal(resources.StatefulSetName(n), &p)
-		if !ok {
+		if _, dup := byOrdinal[ordinal]; !ok || dup {
 			continue
 		}
 		node := v1alpha1.NodeStatus{
@@ -215,32 +260,43 @@ func nodeStatuses(o Observed) []v1alpha1.NodeStatus {
 			NodeName: p.Spec.NodeName,
 			DNSName:  fmt.Sprintf("%s.%s.%s.svc.%s", p.Name, resources.ServiceName(n), n.Namespace, o.ClusterDomain),
 		}
-		if o.Peering != nil {
+		switch {
+		case o.Peering != nil:
 			if np, ok := o.Peering.Nodes[p.Name]; ok {
 				node.Peers, node.ExpectedPeers, node.BlockHeight, node.Message = np.Peers, np.ExpectedPeers, np.BlockHeight, np.Message
 			}
-		} else {
-			// Keep the last peer observation while peers are not checked.
+		case n.Spec.Topology != v1alpha1.TopologyNone:
 			for _, old := range n.Status.Nodes {
 				if old.Name == p.Name && old.IP == p.Status.PodIP {
 					node.Peers, node.ExpectedPeers, node.BlockHeight, node.Message = old.Peers, old.ExpectedPeers, old.BlockHeight, old.Message
 				}
 			}
 		}
-		nodes = append(nodes, node)
+		byOrdinal[ordinal] = node
 	}
+	nodes := slices.Collect(maps.Values(byOrdinal))
 	slices.SortFunc(nodes, func(a, b v1alpha1.NodeStatus) int { return int(a.Ordinal - b.Ordinal) })
 	return nodes
 }
 
-func livePods(pods []corev1.Pod) []corev1.Pod {
-	var live []corev1.Pod
+func controlledPods(o Observed) []corev1.Pod { return ControlledPods(o.Pods, o.StatefulSet) }
+
+// ControlledPods are the live pods a network's StatefulSet controls: a pod
+// that merely carries the labels, or a look-alike name, is no node. Without
+// a StatefulSet (nothing applied yet) the pods' labels and names are all
+// there is to go by.
+func ControlledPods(pods []corev1.Pod, sts *appsv1.StatefulSet) []corev1.Pod {
+	var out []corev1.Pod
 	for _, p := range pods {
-		if p.DeletionTimestamp == nil {
-			live = append(live, p)
+		if p.DeletionTimestamp != nil {
+			continue
 		}
+		if sts != nil && !metav1.IsControlledBy(&p, sts) {
+			continue
+		}
+		out = append(out, p)
 	}
-	return live
+	return out
 }
 
 // Ordinal returns a StatefulSet pod's ordinal: from the pod-index label the

@@ -19,9 +19,11 @@ package status
 import (
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
@@ -30,53 +32,88 @@ import (
 func network(nodes int32) *v1alpha1.BitcoinNetwork {
 	return &v1alpha1.BitcoinNetwork{
 		ObjectMeta: metav1.ObjectMeta{Name: "net", Namespace: "btc", Generation: 4},
-		Spec:       v1alpha1.BitcoinNetworkSpec{Nodes: nodes, Chain: v1alpha1.ChainRegtest, Implementation: v1alpha1.ImplementationBitcoind},
+		Spec:       v1alpha1.BitcoinNetworkSpec{Nodes: nodes, Chain: v1alpha1.ChainRegtest, Implementation: v1alpha1.ImplementationBitcoind, Topology: v1alpha1.TopologyMesh},
 	}
 }
 
+// statefulSet is the network's StatefulSet, its roll-out complete.
+func statefulSet(replicas int32) *appsv1.StatefulSet {
+	return &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "net", Namespace: "btc", UID: "sts-uid", Generation: 7},
+		Spec:       appsv1.StatefulSetSpec{Replicas: ptr.To(replicas)},
+		Status: appsv1.StatefulSetStatus{ObservedGeneration: 7, Replicas: replicas, ReadyReplicas: replicas, UpdatedReplicas: replicas,
+			CurrentRevision: "net-abc", UpdateRevision: "net-abc"},
+	}
+}
+
+// pod is a pod the StatefulSet controls.
 func pod(name string, ready bool, hash string) corev1.Pod {
 	status := corev1.ConditionFalse
 	if ready {
 		status = corev1.ConditionTrue
 	}
 	return corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{resources.AnnotationConfigHash: hash}},
-		Status:     corev1.PodStatus{PodIP: "127.0.0.9", Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: status}}},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{resources.AnnotationConfigHash: hash},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "StatefulSet", Name: "net", UID: "sts-uid", Controller: ptr.To(true)}}},
+		Status: corev1.PodStatus{PodIP: "127.0.0.9", Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: status}}},
 	}
+}
+
+// connected is a peer check that found every planned connection up.
+func connected(planned int) *Peering {
+	return &Peering{Nodes: map[string]NodePeering{}, PlannedEdges: planned, ConnectedEdges: planned}
 }
 
 func TestComputeConditions(t *testing.T) {
 	deleting := pod("net-2", true, "h")
 	deleting.DeletionTimestamp = &metav1.Time{}
+	rolling := statefulSet(2)
+	rolling.Status.UpdateRevision, rolling.Status.UpdatedReplicas = "net-def", 1
+	unseen := statefulSet(2)
+	unseen.Generation = 8
+	ready2 := []corev1.Pod{pod("net-1", true, "h"), pod("net-0", true, "h")}
 	tests := []struct {
 		name                        string
 		nodes                       int32
 		pods                        []corev1.Pod
+		sts                         *appsv1.StatefulSet
+		peering                     *Peering
 		problem                     *Problem
 		ready, progressing, degrade string // reasons
 		readyTrue, progressingTrue  bool
 	}{
-		{name: "no pods yet", nodes: 2, ready: ReasonNodesNotReady, progressing: ReasonScaling, progressingTrue: true, degrade: ReasonReconciled},
-		{name: "starting", nodes: 2, pods: []corev1.Pod{pod("net-0", true, "h"), pod("net-1", false, "h")},
+		{name: "no pods yet", nodes: 2, sts: statefulSet(2), ready: ReasonNodesNotReady, progressing: ReasonScaling, progressingTrue: true, degrade: ReasonReconciled},
+		{name: "starting", nodes: 2, sts: statefulSet(2), pods: []corev1.Pod{pod("net-0", true, "h"), pod("net-1", false, "h")},
 			ready: ReasonNodesNotReady, progressing: ReasonNodesStarting, progressingTrue: true, degrade: ReasonReconciled},
-		{name: "all ready", nodes: 2, pods: []corev1.Pod{pod("net-1", true, "h"), pod("net-0", true, "h")},
+		{name: "all ready and connected", nodes: 2, sts: statefulSet(2), pods: ready2, peering: connected(1),
 			ready: ReasonAllNodesReady, readyTrue: true, progressing: ReasonStable, degrade: ReasonReconciled},
-		{name: "terminating pod does not count", nodes: 2, pods: []corev1.Pod{pod("net-1", true, "h"), pod("net-0", true, "h"), deleting},
+		{name: "all ready, a planned connection down", nodes: 2, sts: statefulSet(2), pods: ready2, peering: &Peering{PlannedEdges: 1},
+			ready: ReasonPeersNotConnected, progressing: ReasonStable, degrade: ReasonReconciled},
+		{name: "all ready, peers not checked yet", nodes: 2, sts: statefulSet(2), pods: ready2,
+			ready: ReasonPeersNotConnected, progressing: ReasonStable, degrade: ReasonReconciled},
+		{name: "terminating pod does not count", nodes: 2, sts: statefulSet(2), pods: append([]corev1.Pod{deleting}, ready2...), peering: connected(1),
 			ready: ReasonAllNodesReady, readyTrue: true, progressing: ReasonStable, degrade: ReasonReconciled},
-		{name: "outdated config", nodes: 2, pods: []corev1.Pod{pod("net-0", true, "old"), pod("net-1", true, "h")},
-			ready: ReasonNodesNotReady, progressing: ReasonRollingOut, progressingTrue: true, degrade: ReasonReconciled},
-		{name: "scaled to zero", nodes: 0, ready: ReasonScaledToZero, readyTrue: true, progressing: ReasonStable, degrade: ReasonReconciled},
+		{name: "outdated config", nodes: 2, sts: statefulSet(2), pods: []corev1.Pod{pod("net-0", true, "old"), pod("net-1", true, "h")}, peering: connected(1),
+			ready: ReasonRollingOut, progressing: ReasonRollingOut, progressingTrue: true, degrade: ReasonReconciled},
+		{name: "StatefulSet still rolling (any template change)", nodes: 2, sts: rolling, pods: ready2, peering: connected(1),
+			ready: ReasonRollingOut, progressing: ReasonRollingOut, progressingTrue: true, degrade: ReasonReconciled},
+		{name: "StatefulSet controller has not seen the template", nodes: 2, sts: unseen, pods: ready2, peering: connected(1),
+			ready: ReasonRollingOut, progressing: ReasonRollingOut, progressingTrue: true, degrade: ReasonReconciled},
+		{name: "scaled to zero", nodes: 0, sts: statefulSet(0), ready: ReasonScaledToZero, readyTrue: true, progressing: ReasonStable, degrade: ReasonReconciled},
 		{name: "blocked", nodes: 2, problem: &Problem{Reason: ReasonRPCSecretNotFound, Message: "spec.rpcSecretName: missing"},
 			ready: ReasonRPCSecretNotFound, progressing: ReasonBlocked, degrade: ReasonRPCSecretNotFound},
+		{name: "apply rejected", nodes: 2, pods: ready2, peering: connected(1), problem: &Problem{Reason: ReasonApplyFailed, Message: "applying StatefulSet net: invalid"},
+			ready: ReasonApplyFailed, progressing: ReasonBlocked, degrade: ReasonApplyFailed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n := network(tt.nodes)
+			n.Status.ObservedGeneration = 3
 			hash := "h"
 			if tt.problem != nil {
 				hash = ""
 			}
-			st := Compute(Observed{Network: n, Pods: tt.pods, DesiredConfigHash: hash, Problem: tt.problem, ClusterDomain: "cluster.local"})
+			st := Compute(Observed{Network: n, Pods: tt.pods, StatefulSet: tt.sts, Peering: tt.peering, DesiredConfigHash: hash, Problem: tt.problem, ClusterDomain: "cluster.local"})
 			check := func(condType, reason string, wantTrue bool) {
 				c := meta.FindStatusCondition(st.Conditions, condType)
 				if c == nil {
@@ -90,19 +127,30 @@ func TestComputeConditions(t *testing.T) {
 			check(v1alpha1.ConditionReady, tt.ready, tt.readyTrue)
 			check(v1alpha1.ConditionProgressing, tt.progressing, tt.progressingTrue)
 			check(v1alpha1.ConditionDegraded, tt.degrade, tt.problem != nil)
-			if st.ObservedGeneration != 4 || st.Selector == "" || st.RPCSecretName != "net-rpc" {
-				t.Errorf("observedGeneration %d selector %q rpcSecretName %q", st.ObservedGeneration, st.Selector, st.RPCSecretName)
+			// A spec that was not applied is not observed.
+			wantGeneration := int64(4)
+			if tt.problem != nil {
+				wantGeneration = 3
+			}
+			if st.ObservedGeneration != wantGeneration || st.Selector == "" || st.RPCSecretName != "net-rpc" {
+				t.Errorf("observedGeneration %d (want %d) selector %q rpcSecretName %q", st.ObservedGeneration, wantGeneration, st.Selector, st.RPCSecretName)
 			}
 		})
 	}
 }
 
-func TestComputeListsNodesByOrdinal(t *testing.T) {
+func TestComputeListsOnlyPodsTheStatefulSetControlsByOrdinal(t *testing.T) {
 	n := network(3)
-	pods := []corev1.Pod{pod("net-10", true, "h"), pod("net-2", false, "h"), pod("other-0", true, "h"), pod("net-x", true, "h")}
-	st := Compute(Observed{Network: n, Pods: pods, DesiredConfigHash: "h", ClusterDomain: "example.internal"})
+	impostor := pod("net-1", true, "h") // carries the labels, not the owner
+	impostor.OwnerReferences = nil
+	foreign := pod("net-0", true, "h") // another StatefulSet's
+	foreign.OwnerReferences[0].UID = "other-uid"
+	relabelled := pod("net-7", true, "h") // claims ordinal 2 by label
+	relabelled.Labels = map[string]string{"apps.kubernetes.io/pod-index": "2"}
+	pods := []corev1.Pod{impostor, foreign, pod("net-10", true, "h"), pod("net-2", false, "h"), relabelled, pod("other-0", true, "h"), pod("net-x", true, "h")}
+	st := Compute(Observed{Network: n, Pods: pods, StatefulSet: statefulSet(3), DesiredConfigHash: "h", ClusterDomain: "example.internal"})
 	if len(st.Nodes) != 2 || st.Nodes[0].Name != "net-2" || st.Nodes[1].Name != "net-10" || st.Nodes[1].Ordinal != 10 {
-		t.Fatalf("nodes = %+v, want net-2 then net-10 (pods of other StatefulSets and bad names skipped)", st.Nodes)
+		t.Fatalf("nodes = %+v, want net-2 then net-10 (pods the StatefulSet does not control, duplicate ordinals and bad names skipped)", st.Nodes)
 	}
 	if st.Nodes[0].DNSName != "net-2.net.btc.svc.example.internal" || st.CurrentNodes != 2 || st.ReadyNodes != 1 {
 		t.Errorf("dnsName %q currentNodes %d readyNodes %d", st.Nodes[0].DNSName, st.CurrentNodes, st.ReadyNodes)
@@ -110,18 +158,40 @@ func TestComputeListsNodesByOrdinal(t *testing.T) {
 }
 
 func TestComputeKeepsTransitionTimeWhenNothingChanges(t *testing.T) {
-	n := network(0)
-	first := Compute(Observed{Network: n, DesiredConfigHash: "h"})
-	past := metav1.NewTime(metav1.Now().Add(-3600e9))
-	for i := range first.Conditions {
-		first.Conditions[i].LastTransitionTime = past
-	}
-	n.Status = first
-	second := Compute(Observed{Network: n, DesiredConfigHash: "h"})
-	for _, c := range second.Conditions {
-		if !c.LastTransitionTime.Equal(&past) {
-			t.Errorf("%s transition time moved from %v to %v without a change", c.Type, past, c.LastTransitionTime)
+	for name, o := range map[string]Observed{
+		"scaled to zero": {StatefulSet: statefulSet(0), DesiredConfigHash: "h"},
+		// Progressing was once set True, then overwritten False, on every
+		// reconcile of a blocked network.
+		"blocked":  {Problem: &Problem{Reason: ReasonRPCSecretNotFound, Message: "missing"}},
+		"starting": {StatefulSet: statefulSet(2), Pods: []corev1.Pod{pod("net-0", false, "h")}, DesiredConfigHash: "h"},
+	} {
+		n := network(2)
+		if name == "scaled to zero" {
+			n = network(0)
 		}
+		o.Network = n
+		first := Compute(o)
+		past := metav1.NewTime(metav1.Now().Add(-3600e9))
+		for i := range first.Conditions {
+			first.Conditions[i].LastTransitionTime = past
+		}
+		n.Status = first
+		second := Compute(o)
+		for _, c := range second.Conditions {
+			if !c.LastTransitionTime.Equal(&past) {
+				t.Errorf("%s: %s transition time moved from %v to %v without a change", name, c.Type, past, c.LastTransitionTime)
+			}
+		}
+	}
+}
+
+func TestTopologyNoneKeepsNoStalePeerData(t *testing.T) {
+	n := network(1)
+	n.Status.Nodes = []v1alpha1.NodeStatus{{Name: "net-0", IP: "127.0.0.9", Peers: 3, ExpectedPeers: 3, Message: "old"}}
+	n.Spec.Topology = v1alpha1.TopologyNone
+	st := Compute(Observed{Network: n, Pods: []corev1.Pod{pod("net-0", true, "h")}, StatefulSet: statefulSet(1), DesiredConfigHash: "h"})
+	if got := st.Nodes[0]; got.Peers != 0 || got.ExpectedPeers != 0 || got.Message != "" {
+		t.Errorf("node %+v keeps peer data from before topology none", got)
 	}
 }
 

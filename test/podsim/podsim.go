@@ -32,6 +32,8 @@ package podsim
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -47,6 +49,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -208,6 +211,7 @@ func (s *Simulator) syncStatefulSets(ctx context.Context) error {
 			return err
 		}
 		replicas := int(ptr.Deref(sts.Spec.Replicas, 1))
+		revision := templateRevision(sts)
 		existing := map[string]*corev1.Pod{}
 		for j := range pods.Items {
 			existing[pods.Items[j].Name] = &pods.Items[j]
@@ -217,10 +221,10 @@ func (s *Simulator) syncStatefulSets(ctx context.Context) error {
 			p, ok := existing[name]
 			switch {
 			case !ok:
-				if err := s.createPod(ctx, sts, ordinal); err != nil && !apierrors.IsAlreadyExists(err) {
+				if err := s.createPod(ctx, sts, ordinal, revision); err != nil && !apierrors.IsAlreadyExists(err) {
 					return err
 				}
-			case p.DeletionTimestamp == nil && p.Annotations[resources.AnnotationConfigHash] != sts.Spec.Template.Annotations[resources.AnnotationConfigHash]:
+			case p.DeletionTimestamp == nil && p.Labels[appsv1.ControllerRevisionHashLabelKey] != revision:
 				s.logf("rolling pod %s/%s to the new template", p.Namespace, p.Name)
 				if err := s.Client.Delete(ctx, p); client.IgnoreNotFound(err) != nil {
 					return err
@@ -236,11 +240,57 @@ func (s *Simulator) syncStatefulSets(ctx context.Context) error {
 				}
 			}
 		}
+		if err := s.updateStatefulSetStatus(ctx, sts, pods.Items, revision); err != nil && !apierrors.IsConflict(err) {
+			return err
+		}
 	}
 	return nil
 }
 
-func (s *Simulator) createPod(ctx context.Context, sts *appsv1.StatefulSet, ordinal int) error {
+// templateRevision names a StatefulSet's pod template, as the controller's
+// ControllerRevision names do: a pod labelled with another revision runs an
+// older template.
+func templateRevision(sts *appsv1.StatefulSet) string {
+	b, _ := json.Marshal(sts.Spec.Template)
+	sum := sha256.Sum256(b)
+	return fmt.Sprintf("%s-%x", sts.Name, sum[:5])
+}
+
+// updateStatefulSetStatus reports what the StatefulSet controller would:
+// the generation it saw, how many pods exist, are ready and run the current
+// template, and the current revision once every pod runs the update.
+func (s *Simulator) updateStatefulSetStatus(ctx context.Context, sts *appsv1.StatefulSet, pods []corev1.Pod, revision string) error {
+	want := appsv1.StatefulSetStatus{ObservedGeneration: sts.Generation, UpdateRevision: revision, CurrentRevision: sts.Status.CurrentRevision}
+	for _, p := range pods {
+		if p.DeletionTimestamp != nil || !metav1.IsControlledBy(&p, sts) {
+			continue
+		}
+		want.Replicas++
+		if status.PodReady(&p) {
+			want.ReadyReplicas++
+			want.AvailableReplicas++
+		}
+		if p.Labels[appsv1.ControllerRevisionHashLabelKey] == revision {
+			want.UpdatedReplicas++
+		}
+	}
+	replicas := ptr.Deref(sts.Spec.Replicas, 1)
+	if want.CurrentRevision == "" || (want.UpdatedReplicas == replicas && want.ReadyReplicas == replicas && want.Replicas == replicas) {
+		want.CurrentRevision = revision
+	}
+	if want.CurrentRevision == revision {
+		want.CurrentReplicas = want.UpdatedReplicas
+	} else {
+		want.CurrentReplicas = want.Replicas - want.UpdatedReplicas
+	}
+	if equality.Semantic.DeepEqual(sts.Status, want) {
+		return nil
+	}
+	sts.Status = want
+	return s.Client.Status().Update(ctx, sts)
+}
+
+func (s *Simulator) createPod(ctx context.Context, sts *appsv1.StatefulSet, ordinal int, revision string) error {
 	tmpl := sts.Spec.Template.DeepCopy()
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
@@ -254,6 +304,7 @@ func (s *Simulator) createPod(ctx context.Context, sts *appsv1.StatefulSet, ordi
 		pod.Labels = map[string]string{}
 	}
 	pod.Labels["apps.kubernetes.io/pod-index"] = strconv.Itoa(ordinal)
+	pod.Labels[appsv1.ControllerRevisionHashLabelKey] = revision
 	pod.Labels["statefulset.kubernetes.io/pod-name"] = pod.Name
 	pod.Spec.Hostname, pod.Spec.Subdomain = pod.Name, sts.Spec.ServiceName
 	pod.Spec.NodeName = "podsim"
