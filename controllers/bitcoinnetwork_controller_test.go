@@ -30,6 +30,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
@@ -800,5 +801,39 @@ func TestRejectedApplyIsReportedAndHealsWhenTheCauseGoes(t *testing.T) {
 	time.Sleep(time.Second)
 	if c := eventCount(t, n, "Scaled"); c != 1 {
 		t.Errorf("%d Scaled events for one scale, want 1", c)
+	}
+}
+
+// TestAnyPodTemplateChangeIsARollOut: a change that leaves the node
+// configuration alone (here the resources) still replaces the pods; the
+// network is not Ready until the StatefulSet says the roll-out is done,
+// and it becomes Ready once more, with one NetworkReady event.
+func TestAnyPodTemplateChangeIsARollOut(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t)
+	n := createNetwork(t, ns, "roller", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes, n.Spec.Topology = 2, v1alpha1.TopologyNone })
+	sts := get(t, ns, "roller", &appsv1.StatefulSet{})
+	hash := sts.Spec.Template.Annotations[resources.AnnotationConfigHash]
+	createNodePod(t, n, 0, "127.0.12.1", true, hash)
+	createNodePod(t, n, 1, "127.0.12.2", true, hash)
+	markRolledOut(t, n)
+	waitForStatus(t, n, "ready", conditionIs(v1alpha1.ConditionReady, metav1.ConditionTrue, "AllNodesReady"))
+	waitForEvent(t, n, corev1.EventTypeNormal, "NetworkReady")
+
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) {
+		n.Spec.Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}
+	})
+	got := waitForStatus(t, n, "rolling out", conditionIs(v1alpha1.ConditionProgressing, metav1.ConditionTrue, "RollingOut"))
+	if err := conditionIs(v1alpha1.ConditionReady, metav1.ConditionFalse, "RollingOut")(got); err != nil {
+		t.Error(err)
+	}
+	if h := get(t, ns, "roller", &appsv1.StatefulSet{}).Spec.Template.Annotations[resources.AnnotationConfigHash]; h != hash {
+		t.Fatalf("the config hash changed (%s → %s): this test wants a template change the hash does not see", hash, h)
+	}
+	markRolledOut(t, n)
+	waitForStatus(t, n, "ready again", conditionIs(v1alpha1.ConditionReady, metav1.ConditionTrue, "AllNodesReady"))
+	time.Sleep(time.Second)
+	if c := eventCount(t, n, "NetworkReady"); c != 2 {
+		t.Errorf("%d NetworkReady events, want 2: one before the roll-out, one after", c)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -123,6 +124,29 @@ func TestConfigChangeRollsRealBitcoindNodes(t *testing.T) {
 		return nil
 	})
 	checkPlannedPeersConnected(t, waitConnected(t, n, 60*time.Second))
+	// Ready went False once for the roll-out and True once after it.
+	if c := networkReadyEvents(t, n); c != 2 {
+		t.Errorf("%d NetworkReady events, want 2 (created, rolled out)", c)
+	}
+}
+
+// networkReadyEvents counts the network's NetworkReady events.
+func networkReadyEvents(t *testing.T, n *v1alpha1.BitcoinNetwork) int {
+	t.Helper()
+	list := &eventsv1.EventList{}
+	if err := k8s.List(context.Background(), list, client.InNamespace(n.Namespace)); err != nil {
+		t.Fatal(err)
+	}
+	count := 0
+	for _, e := range list.Items {
+		if e.Reason == "NetworkReady" && e.Regarding.Name == n.Name {
+			count++
+			if e.Series != nil {
+				count += int(e.Series.Count) - 1
+			}
+		}
+	}
+	return count
 }
 
 // TestWarmingUpBitcoindIsWiredOnceItIsReady: a node still in its warm-up
