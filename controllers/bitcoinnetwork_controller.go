@@ -74,6 +74,8 @@ type BitcoinNetworkReconciler struct {
 	// scaleEvents holds, per network, the StatefulSet generation the last
 	// Created or Scaled event was recorded for (see recordScaling).
 	scaleEvents sync.Map
+	// progress holds, per network, its last repair pass (peering.Progress).
+	progress sync.Map
 }
 
 // +kubebuilder:rbac:groups=bitcoin.network-operator.dev,resources=bitcoinnetworks,verbs=get;list;watch
@@ -115,20 +117,19 @@ func (r *BitcoinNetworkReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		return ctrl.Result{}, errors.Join(applyErr, fmt.Errorf("listing pods: %w", err))
 	}
 	nodePods := status.ControlledPods(pods.Items, applied.statefulSet)
-	var peering *status.Peering
-	var repaired map[string]int
+	check := &peerCheck{after: r.checkInterval(n)}
 	if applied.problem == nil && n.Spec.Topology != v1alpha1.TopologyNone {
 		var err error
-		if peering, repaired, err = r.checkPeers(ctx, n, nodePods, applied.access); err != nil {
+		if check, err = r.checkPeers(ctx, n, nodePods, applied.access); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
 	newStatus := status.Compute(status.Observed{
 		Network: n, Pods: nodePods, StatefulSet: applied.statefulSet, DesiredConfigHash: applied.configHash,
-		Problem: applied.problem, ClusterDomain: r.ClusterDomain, Peering: peering,
+		Problem: applied.problem, ClusterDomain: r.ClusterDomain, Peering: check.status,
 	})
-	recordMetrics(n, newStatus, peering, repaired)
-	if err := r.writeStatus(ctx, n, newStatus, repaired, nodePods); err != nil {
+	recordMetrics(n, newStatus, check.status, check.changes)
+	if err := r.writeStatus(ctx, n, newStatus, check.repaired, nodePods); err != nil {
 		return ctrl.Result{}, errors.Join(applyErr, err)
 	}
 	if applyErr != nil {
@@ -140,13 +141,14 @@ func (r *BitcoinNetworkReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		log.Info("network blocked", "reason", applied.problem.Reason, "message", applied.problem.Message)
 		return ctrl.Result{}, nil
 	}
-	return ctrl.Result{RequeueAfter: r.nextPeerCheck(n, peering)}, nil
+	return ctrl.Result{RequeueAfter: check.after}, nil
 }
 
 // forget drops what the operator keeps in memory about a network.
 func (r *BitcoinNetworkReconciler) forget(namespace, name string) {
 	r.transports.forget(namespace, name)
 	r.scaleEvents.Delete(types.NamespacedName{Namespace: namespace, Name: name})
+	r.progress.Delete(types.NamespacedName{Namespace: namespace, Name: name})
 	forgetMetrics(namespace, name)
 }
 
@@ -158,7 +160,10 @@ func (r *BitcoinNetworkReconciler) writeStatus(ctx context.Context, n *v1alpha1.
 	}
 	orig := n.DeepCopy()
 	n.Status = newStatus
-	if err := r.Client.Status().Patch(ctx, n, client.MergeFrom(orig)); err != nil {
+	// The optimistic lock makes a status computed from a stale read fail
+	// (and the reconcile run again on fresh data) instead of writing it and
+	// recording its transitions a second time.
+	if err := r.Client.Status().Patch(ctx, n, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
 		return fmt.Errorf("writing status: %w", err)
 	}
 	events := status.Transitions(orig.Status.Conditions, newStatus.Conditions)

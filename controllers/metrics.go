@@ -46,7 +46,7 @@ var (
 	}, []string{"namespace", "network", "node"})
 	peerRepairs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "bitcoin_network_peer_repairs_total",
-		Help: "Peer connections the operator added or re-added on nodes.",
+		Help: "Peers the operator added to or removed from nodes, each counted once: the same repair made again on the next check, without progress, is not counted again.",
 	}, []string{"namespace", "network"})
 )
 
@@ -55,7 +55,7 @@ func init() {
 }
 
 // recordMetrics publishes a network's state after a reconcile.
-func recordMetrics(n *v1alpha1.BitcoinNetwork, st v1alpha1.BitcoinNetworkStatus, p *status.Peering, repaired map[string]int) {
+func recordMetrics(n *v1alpha1.BitcoinNetwork, st v1alpha1.BitcoinNetworkStatus, p *status.Peering, repairs int) {
 	ns, name := n.Namespace, n.Name
 	networkNodes.WithLabelValues(ns, name, "desired").Set(float64(n.Spec.Nodes))
 	networkNodes.WithLabelValues(ns, name, "current").Set(float64(st.CurrentNodes))
@@ -81,12 +81,8 @@ func recordMetrics(n *v1alpha1.BitcoinNetwork, st v1alpha1.BitcoinNetworkStatus,
 			nodeBlockHeight.WithLabelValues(ns, name, node.Name).Set(float64(node.BlockHeight))
 		}
 	}
-	total := 0
-	for _, count := range repaired {
-		total += count
-	}
-	if total > 0 {
-		peerRepairs.WithLabelValues(ns, name).Add(float64(total))
+	if repairs > 0 {
+		peerRepairs.WithLabelValues(ns, name).Add(float64(repairs))
 	}
 }
 

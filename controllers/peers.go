@@ -30,6 +30,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
@@ -54,13 +55,6 @@ type PeerOptions struct {
 
 // DefaultPeerCheckInterval is the default period of peer verification.
 const DefaultPeerCheckInterval = 30 * time.Second
-
-// recheckAfterRepair is how soon the operator verifies a repair it made, or
-// retries connections that are not up yet.
-const recheckAfterRepair = 2 * time.Second
-
-// waitingRecheck bounds the wait while connections wait for nodes.
-const waitingRecheck = 5 * time.Second
 
 // nodeAccess is what the operator needs to call a network's nodes.
 type nodeAccess struct {
@@ -106,10 +100,21 @@ func (c *transportCache) get(key string, newTransport func() (*http.Transport, e
 	return t, nil
 }
 
+// peerCheck is the outcome of one verify-and-repair pass.
+type peerCheck struct {
+	status *status.Peering
+	// repaired counts, per node, the planned peers it was given that the
+	// previous pass had not already tried (see peering.Progress); changes
+	// counts those adds and the removals alike.
+	repaired map[string]int
+	changes  int
+	// after is when to check again.
+	after time.Duration
+}
+
 // checkPeers verifies and repairs the peer network of a network's ready
-// nodes, and returns what it saw and how many connections it re-made per
-// node.
-func (r *BitcoinNetworkReconciler) checkPeers(ctx context.Context, n *v1alpha1.BitcoinNetwork, pods []corev1.Pod, access nodeAccess) (*status.Peering, map[string]int, error) {
+// nodes, and returns what it saw and changed.
+func (r *BitcoinNetworkReconciler) checkPeers(ctx context.Context, n *v1alpha1.BitcoinNetwork, pods []corev1.Pod, access nodeAccess) (*peerCheck, error) {
 	impl := bitcoin.Bitcoind
 	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
 		impl = bitcoin.Btcd
@@ -118,7 +123,7 @@ func (r *BitcoinNetworkReconciler) checkPeers(ctx context.Context, n *v1alpha1.B
 	if access.caPEM != nil {
 		var err error
 		if pool, err = pki.CertPool(access.caPEM); err != nil {
-			return nil, nil, fmt.Errorf("secret %s: %w", resources.TLSSecretName(n), err)
+			return nil, fmt.Errorf("secret %s: %w", resources.TLSSecretName(n), err)
 		}
 	}
 	// One transport per node keeps its connections alive across
@@ -155,7 +160,7 @@ func (r *BitcoinNetworkReconciler) checkPeers(ctx context.Context, n *v1alpha1.B
 			}
 			transport, err := transportFor(p.Name)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			endpoint.TLS = transport.TLSClientConfig
 			m.Node = bitcoin.New(impl, endpoint, transport, r.Peers.RPCTimeout)
@@ -179,14 +184,24 @@ func (r *BitcoinNetworkReconciler) checkPeers(ctx context.Context, n *v1alpha1.B
 		Concurrency:      max(r.Peers.Concurrency, 1),
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	log := logf.FromContext(ctx)
-	out := &status.Peering{
-		Nodes:        map[string]status.NodePeering{},
-		PlannedEdges: report.PlannedEdges, ConnectedEdges: report.ConnectedEdges, WaitingEdges: report.WaitingEdges,
+	key := types.NamespacedName{Namespace: n.Namespace, Name: n.Name}
+	var progress peering.Progress
+	if p, ok := r.progress.Load(key); ok {
+		progress = p.(peering.Progress)
 	}
-	repaired := map[string]int{}
+	changed, after, next := progress.Next(report, r.checkInterval(n))
+	r.progress.Store(key, next)
+	check := &peerCheck{
+		status: &status.Peering{
+			Nodes:        map[string]status.NodePeering{},
+			PlannedEdges: report.PlannedEdges, ConnectedEdges: report.ConnectedEdges, WaitingEdges: report.WaitingEdges,
+		},
+		repaired: map[string]int{},
+		after:    after,
+	}
 	for ordinal, nr := range report.Nodes {
 		name := names[ordinal]
 		np := status.NodePeering{Peers: int32(nr.Peers), ExpectedPeers: int32(nr.ExpectedPeers), BlockHeight: nr.BlockHeight}
@@ -197,13 +212,16 @@ func (r *BitcoinNetworkReconciler) checkPeers(ctx context.Context, n *v1alpha1.B
 		if len(nr.ConnectFailed) > 0 {
 			log.Info("peers added but not connected yet; the node keeps trying", "node", name, "peers", nr.ConnectFailed)
 		}
-		if len(nr.Added) > 0 || len(nr.Removed) > 0 {
-			log.Info("repaired peers", "node", name, "added", nr.Added, "removed", nr.Removed)
-			repaired[name] = len(nr.Added)
+		if c, ok := changed[ordinal]; ok {
+			log.Info("repaired peers", "node", name, "added", c.Add, "removed", c.Remove)
+			check.repaired[name] = len(c.Add)
+			check.changes += len(c.Add) + len(c.Remove)
+		} else if len(nr.Added) > 0 || len(nr.Removed) > 0 {
+			log.V(1).Info("repeated repairs without progress", "node", name, "added", nr.Added, "removed", nr.Removed, "nextCheck", after)
 		}
-		out.Nodes[name] = np
+		check.status.Nodes[name] = np
 	}
-	return out, repaired, nil
+	return check, nil
 }
 
 // rpcMessage turns an RPC error into a status message. The client never
@@ -224,22 +242,14 @@ func rpcMessage(err error) string {
 	return msg
 }
 
-// nextPeerCheck is when peers are checked again: soon after repairs or
-// while connections are missing, else at the check interval.
-func (r *BitcoinNetworkReconciler) nextPeerCheck(n *v1alpha1.BitcoinNetwork, p *status.Peering) time.Duration {
-	if p != nil && (p.ConnectedEdges < p.PlannedEdges) {
-		return recheckAfterRepair
+// checkInterval is how often a network's peers are verified when nothing
+// changes.
+func (r *BitcoinNetworkReconciler) checkInterval(n *v1alpha1.BitcoinNetwork) time.Duration {
+	switch {
+	case n.Spec.PeerCheckInterval != nil:
+		return n.Spec.PeerCheckInterval.Duration
+	case r.Peers.CheckInterval > 0:
+		return r.Peers.CheckInterval
 	}
-	interval := DefaultPeerCheckInterval
-	if n.Spec.PeerCheckInterval != nil {
-		interval = n.Spec.PeerCheckInterval.Duration
-	} else if r.Peers.CheckInterval > 0 {
-		interval = r.Peers.CheckInterval
-	}
-	if p != nil && p.WaitingEdges > 0 {
-		// Some node is not ready or did not answer yet: look again soon,
-		// pod readiness events aside.
-		return min(interval, waitingRecheck)
-	}
-	return interval
+	return DefaultPeerCheckInterval
 }

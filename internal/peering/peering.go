@@ -60,7 +60,10 @@ type NodeReport struct {
 	// Reachable is false when a call failed; Err says why.
 	Reachable bool
 	Err       error
-	// Peers is the number of live connections.
+	// Peers is the number of this network's nodes the node has a live
+	// connection with, as the nodes report it (either end's added peers, or
+	// its own outbound connections); peers from elsewhere (public peers on
+	// signet or testnet, a peer a user added) do not count.
 	Peers int
 	// ExpectedPeers is the number of connections the plan gives the node.
 	ExpectedPeers int
@@ -115,7 +118,7 @@ func Repair(ctx context.Context, members []Member, opts Options) (Report, error)
 			return
 		}
 		r.Reachable = true
-		r.BlockHeight, r.Peers = obs.BlockHeight, obs.Peers
+		r.BlockHeight = obs.BlockHeight
 		observations[m.Ordinal] = obs
 	})
 
@@ -125,6 +128,7 @@ func Repair(ctx context.Context, members []Member, opts Options) (Report, error)
 		if ordinal < opts.Size {
 			r.ExpectedPeers = len(neighbours[ordinal])
 		}
+		r.Peers = plan.NetworkPeers[ordinal]
 	}
 	report.PlannedEdges, report.ConnectedEdges, report.WaitingEdges = plan.PlannedEdges, plan.ConnectedEdges, plan.WaitingEdges
 
@@ -144,7 +148,8 @@ func Repair(ctx context.Context, members []Member, opts Options) (Report, error)
 type Observation struct {
 	BlockHeight int64
 	Added       []bitcoin.AddedNode
-	Peers       int
+	// Outbound are the addresses of the connections the node opened.
+	Outbound []string
 }
 
 func observe(ctx context.Context, node bitcoin.Node, r *NodeReport) (Observation, error) {
@@ -160,7 +165,11 @@ func observe(ctx context.Context, node bitcoin.Node, r *NodeReport) (Observation
 	}
 	r.Calls++
 	peers, err := node.Peers(ctx)
-	obs.Peers = len(peers)
+	for _, p := range peers {
+		if !p.Inbound {
+			obs.Outbound = append(obs.Outbound, p.Address)
+		}
+	}
 	return obs, err
 }
 
@@ -177,6 +186,9 @@ type Decision struct {
 	// ready nodes and those already up.
 	Planned, Connected                         map[int]int
 	PlannedEdges, ConnectedEdges, WaitingEdges int
+	// NetworkPeers counts, per observed node, the members it is connected
+	// with (see NodeReport.Peers).
+	NetworkPeers map[int]int
 }
 
 // Decide compares the plan with what the nodes reported. An edge between
@@ -187,7 +199,7 @@ type Decision struct {
 // removed only when it is one of this network's addresses and the plan has
 // no edge between the two nodes in either direction.
 func Decide(edges []topology.Edge, members []Member, obs map[int]Observation, opts Options) Decision {
-	d := Decision{Actions: map[int]Actions{}}
+	d := Decision{Actions: map[int]Actions{}, NetworkPeers: map[int]int{}}
 	address := map[int]string{}
 	ordinalOf := map[string]int{}
 	for _, m := range members {
@@ -204,6 +216,20 @@ func Decide(edges []topology.Edge, members []Member, obs map[int]Observation, op
 			}
 		}
 		return false
+	}
+	// linked: at and peer share a connection, as either of them reports it.
+	// Inbound connections show the peer's source port, not its address, so
+	// they are seen from the other end only.
+	outboundTo := func(at, peer int) bool { return slices.Contains(obs[at].Outbound, address[peer]) }
+	linked := func(at, peer int) bool {
+		return connected(at, peer) || connected(peer, at) || outboundTo(at, peer) || outboundTo(peer, at)
+	}
+	for at := range obs {
+		for _, m := range members {
+			if m.Ordinal != at && address[m.Ordinal] != "" && linked(at, m.Ordinal) {
+				d.NetworkPeers[at]++
+			}
+		}
 	}
 	paired := map[[2]int]bool{}
 	for _, e := range edges {

@@ -186,3 +186,60 @@ func TestAPeerThatNeverAnswersDoesNotMakeItsCallerUnreachable(t *testing.T) {
 		t.Errorf("%d of %d edges connected, want all but the two to the silent address", r.ConnectedEdges, r.PlannedEdges)
 	}
 }
+
+// Peer counts count this network's nodes only: a signet or testnet node also
+// has public peers, and an inbound connection shows its source port, so a
+// connection is recognised by the end that opened it.
+func TestNetworkPeersCountOnlyThisNetworksNodes(t *testing.T) {
+	edges, _ := topology.Plan(topology.Mesh, 3)
+	members := []peering.Member{{Ordinal: 0, P2PAddress: addr(0)}, {Ordinal: 1, P2PAddress: addr(1)}, {Ordinal: 2, P2PAddress: addr(2)}}
+	public := "203.0.113.5:38333"
+	obs := map[int]peering.Observation{
+		0: {Added: []bitcoin.AddedNode{{Address: addr(1), Connected: true}, {Address: public, Connected: true}}, Outbound: []string{addr(1), public}},
+		1: {},
+		2: {Outbound: []string{addr(0), "198.51.100.7:38333"}},
+	}
+	d := peering.Decide(edges, members, obs, peering.Options{Topology: topology.Mesh, Size: 3})
+	want := map[int]int{0: 2, 1: 1, 2: 1}
+	for o, w := range want {
+		if d.NetworkPeers[o] != w {
+			t.Errorf("node %d: %d network peers, want %d (all: %v)", o, d.NetworkPeers[o], w, d.NetworkPeers)
+		}
+	}
+}
+
+// A repair that makes no progress (the same add every pass, the edge still
+// down) is retried less and less often, up to the check interval, and is
+// not counted again; new work or progress brings the quick recheck back.
+func TestRepairsWithoutProgressBackOff(t *testing.T) {
+	interval := 30 * time.Second
+	stuck := peering.Report{PlannedEdges: 3, ConnectedEdges: 2, Nodes: map[int]*peering.NodeReport{0: {Added: []string{addr(2)}}}}
+	var p peering.Progress
+	var delays []time.Duration
+	var counted int
+	for i := 0; i < 7; i++ {
+		changed, after, next := p.Next(stuck, interval)
+		delays = append(delays, after)
+		counted += len(changed[0].Add)
+		p = next
+	}
+	want := []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second, 30 * time.Second}
+	if !slices.Equal(delays, want) {
+		t.Errorf("delays %v, want %v", delays, want)
+	}
+	if counted != 1 {
+		t.Errorf("the same add counted %d times as a change, want once", counted)
+	}
+	// Another node restarts: new work, checked again soon.
+	restarted := peering.Report{PlannedEdges: 3, ConnectedEdges: 1, Nodes: map[int]*peering.NodeReport{
+		0: {Added: []string{addr(2)}}, 1: {Added: []string{addr(2)}},
+	}}
+	changed, after, p := p.Next(restarted, interval)
+	if after != 2*time.Second || len(changed) != 1 || len(changed[1].Add) != 1 {
+		t.Errorf("new work: recheck after %v, changed %v; want 2s and node 1's add", after, changed)
+	}
+	// All connected: the regular interval.
+	if _, after, _ := p.Next(peering.Report{PlannedEdges: 3, ConnectedEdges: 3, Nodes: map[int]*peering.NodeReport{}}, interval); after != interval {
+		t.Errorf("all connected: recheck after %v, want %v", after, interval)
+	}
+}

@@ -127,6 +127,11 @@ func TestConfigChangeRollsRealBitcoindNodes(t *testing.T) {
 	// Ready went False once for the roll-out and True once after it.
 	if c := networkReadyEvents(t, n); c != 2 {
 		t.Errorf("%d NetworkReady events, want 2 (created, rolled out)", c)
+		list := &eventsv1.EventList{}
+		_ = k8s.List(ctx, list, client.InNamespace(n.Namespace))
+		for _, e := range list.Items {
+			t.Logf("event %s %s %s %s %v", e.CreationTimestamp.Format("15:04:05.000"), e.Reason, e.Regarding.Name, e.Note, e.Series)
+		}
 	}
 }
 
