@@ -32,14 +32,18 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"golang.org/x/time/rate"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/pki"
@@ -387,7 +391,23 @@ func (r *BitcoinNetworkReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.Secret{}).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(networkOfPod)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.networksUsingSecret)).
+		WithOptions(controller.Options{RateLimiter: retryLimiter()}).
 		Complete(r)
+}
+
+// maxRetryDelay caps the backoff of a failing reconcile: controller-runtime's
+// default grows to 16 minutes, so a network would stay stale that long after
+// an API server outage; a minute is as long as a peer check may wait.
+const maxRetryDelay = time.Minute
+
+// retryLimiter is controller-runtime's default rate limiter (per-item
+// exponential backoff from 5 ms, overall 10 qps with bursts of 100) with
+// the backoff capped at maxRetryDelay.
+func retryLimiter() workqueue.TypedRateLimiter[reconcile.Request] {
+	return workqueue.NewTypedMaxOfRateLimiter(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](5*time.Millisecond, maxRetryDelay),
+		&workqueue.TypedBucketRateLimiter[reconcile.Request]{Limiter: rate.NewLimiter(rate.Limit(10), 100)},
+	)
 }
 
 // networkOfPod maps a node pod to its network through its labels.

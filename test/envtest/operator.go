@@ -20,11 +20,16 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
+	"time"
 
 	"go.uber.org/zap/zapcore"
 	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -38,19 +43,13 @@ type Operator struct {
 	// Client reads from the API server directly, never from a cache.
 	Client client.Client
 
-	cancel context.CancelFunc
-	done   chan error
+	manager *Manager
 }
 
-// StartOperator starts an API server and runs r in a manager. Its Client,
-// APIReader and Recorder are filled in; the other fields are the test's.
-// Operator logs are quiet unless TEST_OPERATOR_LOGS is set.
+// StartOperator starts an API server and runs r in a manager (see
+// RunManager). Operator logs are quiet unless TEST_OPERATOR_LOGS is set.
 func StartOperator(r *controllers.BitcoinNetworkReconciler) (_ *Operator, err error) {
-	level := zapcore.ErrorLevel
-	if os.Getenv("TEST_OPERATOR_LOGS") != "" {
-		level = zapcore.DebugLevel
-	}
-	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(level)))
+	SetTestLogger()
 	env, err := Start()
 	if err != nil {
 		return nil, err
@@ -61,34 +60,100 @@ func StartOperator(r *controllers.BitcoinNetworkReconciler) (_ *Operator, err er
 			_ = env.Stop()
 		}
 	}()
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:  scheme.Scheme,
-		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache:   controllers.CacheOptions(nil),
-	})
-	if err != nil {
-		return nil, err
-	}
-	r.Client, r.APIReader, r.Recorder = mgr.GetClient(), mgr.GetAPIReader(), mgr.GetEventRecorder("bitcoin-network-operator")
-	if err := r.SetupWithManager(mgr); err != nil {
+	if o.manager, err = RunManager(env.Config, r, ManagerOptions{}); err != nil {
 		return nil, err
 	}
 	if o.Client, err = client.New(env.Config, client.Options{Scheme: scheme.Scheme}); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	o.cancel, o.done = cancel, make(chan error, 1)
-	go func() { o.done <- mgr.Start(ctx) }()
 	return o, nil
 }
 
 // Stop stops the manager, then the API server.
 func (o *Operator) Stop() {
-	o.cancel()
-	if err := <-o.done; err != nil {
-		fmt.Fprintln(os.Stderr, "manager:", err)
-	}
+	o.manager.Stop()
 	if err := o.Env.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "stopping envtest:", err)
 	}
+}
+
+// SetTestLogger sends controller-runtime's logs to stderr: errors only,
+// everything when TEST_OPERATOR_LOGS is set.
+func SetTestLogger() {
+	level := zapcore.ErrorLevel
+	if os.Getenv("TEST_OPERATOR_LOGS") != "" {
+		level = zapcore.DebugLevel
+	}
+	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(level)))
+}
+
+// ManagerOptions say how to run a manager beyond cmd/main.go's defaults.
+type ManagerOptions struct {
+	// LeaderElection, with a lease in LeaderElectionNamespace, and short
+	// lease timings so that tests see a hand-over in seconds.
+	LeaderElection          bool
+	LeaderElectionNamespace string
+	LeaseDuration           time.Duration
+	// WrapClient, if set, wraps the client the reconciler writes with
+	// (e.g. a controller-runtime interceptor client that injects faults
+	// or records calls).
+	WrapClient func(client.Client) client.Client
+}
+
+// Manager is a running manager.
+type Manager struct {
+	cancel context.CancelFunc
+	done   chan error
+	stop   sync.Once
+}
+
+// RunManager runs r in a new manager against the API server at cfg, the
+// way cmd/main.go sets it up. r's Client, APIReader and Recorder are filled
+// in; the other fields are the caller's.
+func RunManager(cfg *rest.Config, r *controllers.BitcoinNetworkReconciler, opts ManagerOptions) (*Manager, error) {
+	mopts := ctrl.Options{
+		Scheme:  scheme.Scheme,
+		Metrics: metricsserver.Options{BindAddress: "0"},
+		Cache:   controllers.CacheOptions(nil),
+		// Controller names must be unique in a process; a test may run
+		// several managers, one after the other or side by side.
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+	}
+	if opts.LeaderElection {
+		lease := opts.LeaseDuration
+		if lease == 0 {
+			lease = 4 * time.Second
+		}
+		renew, retry := lease*3/4, lease/8
+		mopts.LeaderElection = true
+		mopts.LeaderElectionID = "bitcoin-network-operator.network-operator.dev"
+		mopts.LeaderElectionNamespace = opts.LeaderElectionNamespace
+		mopts.LeaseDuration, mopts.RenewDeadline, mopts.RetryPeriod = &lease, &renew, &retry
+	}
+	mgr, err := ctrl.NewManager(cfg, mopts)
+	if err != nil {
+		return nil, err
+	}
+	r.Client, r.APIReader, r.Recorder = mgr.GetClient(), mgr.GetAPIReader(), mgr.GetEventRecorder("bitcoin-network-operator")
+	if opts.WrapClient != nil {
+		r.Client = opts.WrapClient(r.Client)
+	}
+	if err := r.SetupWithManager(mgr); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Manager{cancel: cancel, done: make(chan error, 1)}
+	go func() { m.done <- mgr.Start(ctx) }()
+	return m, nil
+}
+
+// Stop stops the manager, as a killed process would stop: it releases
+// nothing it holds (a leader's lease runs out on its own).
+func (m *Manager) Stop() {
+	m.stop.Do(func() {
+		m.cancel()
+		if err := <-m.done; err != nil {
+			fmt.Fprintln(os.Stderr, "manager:", err)
+		}
+	})
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/topology"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/fixture"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/realnode"
 )
 
@@ -95,13 +96,7 @@ func TestConfigChangeRollsRealBitcoindNodes(t *testing.T) {
 	ns := newNamespace(t)
 	n := createNetwork(t, ns, "roll", v1alpha1.ImplementationBitcoind, 3)
 	waitConnected(t, n, 90*time.Second)
-	eventually(t, 10*time.Second, "changing spec.config", func() error {
-		if err := k8s.Get(ctx, client.ObjectKeyFromObject(n), n); err != nil {
-			return err
-		}
-		n.Spec.Config = map[string]v1alpha1.ConfigValue{"maxmempool": "150"}
-		return k8s.Update(ctx, n)
-	})
+	fixture.UpdateNetwork(t, k8s, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Config = map[string]v1alpha1.ConfigValue{"maxmempool": "150"} })
 	cur := waitConnected(t, n, 120*time.Second)
 	eventually(t, 60*time.Second, "every node runs with maxmempool=150", func() error {
 		if err := k8s.Get(ctx, client.ObjectKeyFromObject(n), cur); err != nil {
@@ -125,7 +120,7 @@ func TestConfigChangeRollsRealBitcoindNodes(t *testing.T) {
 	})
 	checkPlannedPeersConnected(t, waitConnected(t, n, 60*time.Second))
 	// Ready went False once for the roll-out and True once after it.
-	if c := networkReadyEvents(t, n); c != 2 {
+	if c := fixture.EventCount(t, k8s, n, "NetworkReady"); c != 2 {
 		t.Errorf("%d NetworkReady events, want 2 (created, rolled out)", c)
 		list := &eventsv1.EventList{}
 		_ = k8s.List(ctx, list, client.InNamespace(n.Namespace))
@@ -133,25 +128,6 @@ func TestConfigChangeRollsRealBitcoindNodes(t *testing.T) {
 			t.Logf("event %s %s %s %s %v", e.CreationTimestamp.Format("15:04:05.000"), e.Reason, e.Regarding.Name, e.Note, e.Series)
 		}
 	}
-}
-
-// networkReadyEvents counts the network's NetworkReady events.
-func networkReadyEvents(t *testing.T, n *v1alpha1.BitcoinNetwork) int {
-	t.Helper()
-	list := &eventsv1.EventList{}
-	if err := k8s.List(context.Background(), list, client.InNamespace(n.Namespace)); err != nil {
-		t.Fatal(err)
-	}
-	count := 0
-	for _, e := range list.Items {
-		if e.Reason == "NetworkReady" && e.Regarding.Name == n.Name {
-			count++
-			if e.Series != nil {
-				count += int(e.Series.Count) - 1
-			}
-		}
-	}
-	return count
 }
 
 // TestWarmingUpBitcoindIsWiredOnceItIsReady: a node still in its warm-up

@@ -29,36 +29,24 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	eventsv1 "k8s.io/api/events/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/topology"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/fixture"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/realnode"
 )
 
 func createNetwork(t *testing.T, ns, name string, impl v1alpha1.Implementation, nodes int32) *v1alpha1.BitcoinNetwork {
 	t.Helper()
-	n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
-	n.Spec.Nodes, n.Spec.Implementation, n.Spec.Topology = nodes, impl, v1alpha1.TopologyMesh
-	n.Spec.PeerCheckInterval = &metav1.Duration{Duration: 5 * time.Second}
-	if err := k8s.Create(context.Background(), n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return fixture.CreateNetwork(t, k8s, ns, name, impl, nodes)
 }
 
 func scale(t *testing.T, n *v1alpha1.BitcoinNetwork, nodes int32) {
 	t.Helper()
-	eventually(t, 10*time.Second, "scaling", func() error {
-		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(n), n); err != nil {
-			return err
-		}
-		n.Spec.Nodes = nodes
-		return k8s.Update(context.Background(), n)
-	})
+	fixture.UpdateNetwork(t, k8s, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = nodes })
 }
 
 func p2pAddress(n *v1alpha1.BitcoinNetwork, ip string) string {

@@ -28,15 +28,13 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/fixture"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/podsim"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/realnode"
 )
@@ -89,40 +87,16 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-func newNamespace(t *testing.T) string {
-	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "it-"}}
-	if err := k8s.Create(context.Background(), ns); err != nil {
-		t.Fatal(err)
-	}
-	return ns.Name
-}
+func newNamespace(t *testing.T) string { return fixture.NewNamespace(t, k8s) }
 
 func eventually(t *testing.T, timeout time.Duration, what string, check func() error) {
 	t.Helper()
-	if err := envtest.Poll(timeout, 200*time.Millisecond, check); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
+	fixture.Eventually(t, timeout, what, check)
 }
 
-// waitConnected waits until the network is Ready with PeersConnected at
-// its current generation and returns it.
 func waitConnected(t *testing.T, n *v1alpha1.BitcoinNetwork, timeout time.Duration) *v1alpha1.BitcoinNetwork {
 	t.Helper()
-	cur := &v1alpha1.BitcoinNetwork{}
-	eventually(t, timeout, "network Ready and PeersConnected", func() error {
-		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(n), cur); err != nil {
-			return err
-		}
-		for _, c := range []string{v1alpha1.ConditionReady, v1alpha1.ConditionPeersConnected} {
-			cond := meta.FindStatusCondition(cur.Status.Conditions, c)
-			if cond == nil || cond.Status != metav1.ConditionTrue || cond.ObservedGeneration != cur.Generation {
-				return fmt.Errorf("%s = %+v (nodes %+v)", c, cond, cur.Status.Nodes)
-			}
-		}
-		return nil
-	})
-	return cur
+	return fixture.WaitConnected(t, k8s, n, timeout)
 }
 
 // nodeClient returns an RPC client for a node (see podsim.NodeClient).

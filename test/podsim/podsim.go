@@ -109,12 +109,17 @@ type node struct {
 	probe               probe
 	ready               atomic.Bool
 	stopProbing         chan struct{}
+	// readinessHeld freezes the pod's reported readiness: a kubelet notices
+	// a hung or replaced process only after several probe periods.
+	readinessHeld atomic.Bool
 
 	mu     sync.Mutex
 	proc   *realnode.Process
 	gate   *realnode.WarmupGate
 	fake   *fake.Node
 	server *http.Server
+	// replacement serves in the node's place (see ReplaceRPC).
+	replacement *http.Server
 }
 
 // probe is a pod's readiness probe, mapped onto the pod: a command (argv
@@ -450,6 +455,7 @@ func (s *Simulator) probeLoop(n *node, period time.Duration) {
 	failures := 0
 	for {
 		switch {
+		case n.readinessHeld.Load():
 		case !n.alive():
 			failures = 0
 			n.ready.Store(false)
@@ -793,9 +799,12 @@ func (s *Simulator) stop(uid types.UID) {
 // kill stops the node: SIGTERM, then SIGKILL after a bound.
 func (n *node) kill() {
 	n.mu.Lock()
-	proc, server := n.proc, n.server
-	n.server = nil
+	proc, server, replacement := n.proc, n.server, n.replacement
+	n.server, n.replacement = nil, nil
 	n.mu.Unlock()
+	if replacement != nil {
+		_ = replacement.Close()
+	}
 	if n.fake != nil {
 		if server != nil {
 			_ = server.Close()
@@ -845,6 +854,71 @@ func (s *Simulator) RestartNode(namespace, pod string) error {
 	if n.fake != nil {
 		return n.serveFake(s.fakes)
 	}
+	return n.startProcess()
+}
+
+// The fault injections below act on a pod's node the way failures do on a
+// cluster; each has its undo.
+
+// HoldReadiness freezes (or, with false, unfreezes) what the pod reports
+// as its readiness: a kubelet marks a hung node unready only after several
+// probe periods, while the operator keeps calling it.
+func (s *Simulator) HoldReadiness(namespace, pod string, held bool) error {
+	n, err := s.find(namespace, pod)
+	if err != nil {
+		return err
+	}
+	n.readinessHeld.Store(held)
+	return nil
+}
+
+// KillNode ends a pod's node process, as a crash would; RestartNode brings
+// it back.
+func (s *Simulator) KillNode(namespace, pod string) error {
+	n, err := s.find(namespace, pod)
+	if err != nil {
+		return err
+	}
+	n.kill()
+	return nil
+}
+
+// ReplaceRPC stops a pod's node and serves handler on its RPC address
+// instead, with the pod still reported Ready: a node that answers garbage.
+// RestartNode undoes it (and the readiness must be released).
+func (s *Simulator) ReplaceRPC(namespace, pod string, handler http.Handler) error {
+	n, err := s.find(namespace, pod)
+	if err != nil {
+		return err
+	}
+	n.readinessHeld.Store(true)
+	n.kill()
+	ln, err := net.Listen("tcp", net.JoinHostPort(n.ip, strconv.Itoa(int(n.rpcPort))))
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	n.mu.Lock()
+	n.replacement = srv
+	n.mu.Unlock()
+	return nil
+}
+
+// RestartNodeWithArgs restarts a pod's node process with its arguments
+// changed by edit (e.g. other RPC credentials than the Secret's).
+func (s *Simulator) RestartNodeWithArgs(namespace, pod string, edit func([]string) []string) error {
+	n, err := s.find(namespace, pod)
+	if err != nil {
+		return err
+	}
+	if n.fake != nil {
+		return fmt.Errorf("pod %s/%s runs the fake bitcoind", namespace, pod)
+	}
+	n.kill()
+	original := n.args
+	n.args = edit(slices.Clone(original))
+	defer func() { n.args = original }()
 	return n.startProcess()
 }
 
