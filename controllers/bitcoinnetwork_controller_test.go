@@ -837,3 +837,33 @@ func TestAnyPodTemplateChangeIsARollOut(t *testing.T) {
 		t.Errorf("%d NetworkReady events, want 2: one before the roll-out, one after", c)
 	}
 }
+
+// TestPodsTheStatefulSetDoesNotControlAreNoNodes: a pod that carries the
+// network's labels and a node's name, but that the network's StatefulSet
+// does not control, shows up nowhere in the status.
+func TestPodsTheStatefulSetDoesNotControlAreNoNodes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := newNamespace(t)
+	n := createNetwork(t, ns, "genuine", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes, n.Spec.Topology = 2, v1alpha1.TopologyNone })
+	sts := get(t, ns, "genuine", &appsv1.StatefulSet{})
+	createNodePod(t, n, 0, "127.0.13.1", true, sts.Spec.Template.Annotations[resources.AnnotationConfigHash])
+	impostor := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "genuine-1", Namespace: ns, Labels: resources.Labels(n)},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "bitcoind", Image: testBitcoindImage}}},
+	}
+	impostor.Labels["apps.kubernetes.io/pod-index"] = "0" // and it claims node 0's ordinal
+	if err := k8s.Create(ctx, impostor); err != nil {
+		t.Fatal(err)
+	}
+	setPodReady(t, impostor, "127.0.13.2", true)
+	got := waitForStatus(t, n, "only the controlled pod counted", func(n *v1alpha1.BitcoinNetwork) error {
+		if len(n.Status.Nodes) != 1 || n.Status.Nodes[0].IP != "127.0.13.1" || n.Status.CurrentNodes != 1 {
+			return fmt.Errorf("nodes %+v, currentNodes %d", n.Status.Nodes, n.Status.CurrentNodes)
+		}
+		return nil
+	})
+	if c := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionProgressing); c == nil || c.Reason != "Scaling" {
+		t.Errorf("Progressing = %+v, want Scaling: one of two nodes exists", c)
+	}
+}
