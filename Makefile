@@ -73,8 +73,20 @@ vet: ## Run go vet.
 	go vet -tags e2e ./...
 
 .PHONY: test
-test: manifests generate fmt vet tools ## Run every test tier: unit, envtest, real btcd nodes, bundle/catalog, OLM e2e.
+test: manifests generate fmt vet tools ## Run every test tier: unit, envtest, real btcd and Bitcoin Core nodes, bundle/catalog, OLM e2e, fuzzing.
 	KUBEBUILDER_ASSETS="$$($(TOOLS) envtest)" go test $(GO_TEST_FLAGS) -tags e2e ./...
+	$(MAKE) --no-print-directory fuzz
+
+# Fuzz targets and the time each gets in "make fuzz" (and so in "make test").
+FUZZ_TARGETS = FuzzDecodeResponse:./internal/bitcoin
+FUZZTIME ?= 10s
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target for FUZZTIME (default 10s): node answers, rendered node configuration.
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzzing $${t%%:*} in $${t##*:} for $(FUZZTIME)"; \
+	  go test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) "$${t##*:}" || exit 1; \
+	done
 
 .PHONY: e2e
 e2e: tools ## Run only the OLM end-to-end tests on a local cluster, with their step log.

@@ -43,8 +43,10 @@ const DefaultTimeout = 5 * time.Second
 // is rarely one the server is closing at that moment.
 const idleConnTimeout = 15 * time.Second
 
-// maxResponseBytes bounds what the client reads from a node.
-const maxResponseBytes = 8 << 20
+// maxResponseBytes bounds what the client reads from a node: the largest
+// answer the operator asks for (getpeerinfo of a node with a few hundred
+// peers) is well below. A node is untrusted input.
+const maxResponseBytes = 1 << 20
 
 // ErrUnauthorized means the node rejected the credentials.
 var ErrUnauthorized = errors.New("rpc credentials rejected (HTTP 401)")
@@ -111,7 +113,11 @@ func newRPCClient(e Endpoint, transport http.RoundTripper, timeout time.Duration
 	}
 	return &rpcClient{
 		url: scheme + "://" + e.Address + "/", user: e.User, password: e.Password,
-		http: &http.Client{Transport: transport}, timeout: timeout,
+		// A node's answer is untrusted: a redirect would make the operator
+		// request an address of the node's choosing (and its answer could
+		// end up in status). No node redirects; the 3xx is an error.
+		http: &http.Client{Transport: transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		timeout: timeout,
 	}
 }
 
@@ -167,30 +173,41 @@ func (c *rpcClient) do(ctx context.Context, timeout time.Duration, replayable bo
 		return fmt.Errorf("%s: %w", method, err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
 		return fmt.Errorf("%s: reading response: %w", method, err)
 	}
-	if resp.StatusCode == http.StatusUnauthorized {
-		return fmt.Errorf("%s: %w", method, ErrUnauthorized)
+	if len(raw) > maxResponseBytes {
+		return fmt.Errorf("%s: response larger than %d bytes", method, maxResponseBytes)
 	}
-	// bitcoind answers RPC errors with HTTP 500 (or 404 for unknown
-	// methods) and a JSON body; btcd with 200. Read the body either way.
+	if err := decodeResponse(resp.StatusCode, raw, result); err != nil {
+		return fmt.Errorf("%s: %w", method, err)
+	}
+	return nil
+}
+
+// decodeResponse reads a JSON-RPC 1.0 answer into result (which may be
+// nil). bitcoind answers RPC errors with HTTP 500 (or 404 for unknown
+// methods) and a JSON body, btcd with 200: the body is read either way.
+func decodeResponse(status int, raw []byte, result any) error {
+	if status == http.StatusUnauthorized {
+		return ErrUnauthorized
+	}
 	var r response
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return fmt.Errorf("%s: HTTP %d: undecodable response: %w", method, resp.StatusCode, err)
+		return fmt.Errorf("HTTP %d: undecodable response: %w", status, err)
 	}
 	if r.Error != nil {
-		return fmt.Errorf("%s: %w", method, r.Error)
+		return r.Error
 	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: HTTP %d", method, resp.StatusCode)
+	if status != http.StatusOK {
+		return fmt.Errorf("HTTP %d", status)
 	}
 	if result == nil {
 		return nil
 	}
 	if err := json.Unmarshal(r.Result, result); err != nil {
-		return fmt.Errorf("%s: decoding result: %w", method, err)
+		return fmt.Errorf("decoding result: %w", err)
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ package bitcoin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -112,7 +113,13 @@ type common struct{ *rpcClient }
 
 func (c common) Peers(ctx context.Context) ([]Peer, error) {
 	var peers []Peer
-	return peers, c.call(ctx, "getpeerinfo", &peers)
+	if err := c.call(ctx, "getpeerinfo", &peers); err != nil {
+		return nil, err
+	}
+	if len(peers) > maxPeers {
+		return nil, fmt.Errorf("getpeerinfo: %d peers, more than %d", len(peers), maxPeers)
+	}
+	return peers, nil
 }
 
 func (c common) ChainInfo(ctx context.Context) (ChainInfo, error) {
@@ -129,14 +136,32 @@ func (c common) addNode(ctx context.Context, address string, sub btcjson.AddNode
 	return c.call(ctx, "addnode", nil, address, string(sub))
 }
 
+// Bounds on what a node may list; more is not a node the operator can
+// trust to be what it says (Core keeps at most a few hundred connections).
+const (
+	maxAddedNodes = 1000
+	maxPeers      = 10000
+)
+
 // addedNodes decodes getaddednodeinfo objects, whose shape both
-// implementations share (btcd only with its dns argument set).
-func addedNodes(results []btcjson.GetAddedNodeInfoResult) []AddedNode {
-	out := make([]AddedNode, 0, len(results))
-	for _, r := range results {
-		out = append(out, AddedNode{Address: r.AddedNode, Connected: r.Connected != nil && *r.Connected})
+// implementations share (btcd only with its dns argument set), one entry
+// per address.
+func addedNodes(results []btcjson.GetAddedNodeInfoResult) ([]AddedNode, error) {
+	if len(results) > maxAddedNodes {
+		return nil, fmt.Errorf("getaddednodeinfo: %d added nodes, more than %d", len(results), maxAddedNodes)
 	}
-	return out
+	out := make([]AddedNode, 0, len(results))
+	seen := map[string]int{}
+	for _, r := range results {
+		connected := r.Connected != nil && *r.Connected
+		if i, dup := seen[r.AddedNode]; dup {
+			out[i].Connected = out[i].Connected || connected
+			continue
+		}
+		seen[r.AddedNode] = len(out)
+		out = append(out, AddedNode{Address: r.AddedNode, Connected: connected})
+	}
+	return out, nil
 }
 
 // bitcoindNode speaks Bitcoin Core's dialect.
@@ -149,7 +174,7 @@ func (n *bitcoindNode) AddedNodes(ctx context.Context) ([]AddedNode, error) {
 	if err := n.call(ctx, "getaddednodeinfo", &results); err != nil {
 		return nil, err
 	}
-	return addedNodes(results), nil
+	return addedNodes(results)
 }
 
 func (n *bitcoindNode) AddPeer(ctx context.Context, address string) error {
@@ -202,7 +227,10 @@ func (n *btcdNode) AddedNodes(ctx context.Context) ([]AddedNode, error) {
 	if err := n.call(ctx, "getaddednodeinfo", &results, true); err != nil {
 		return nil, err
 	}
-	added := addedNodes(results)
+	added, err := addedNodes(results)
+	if err != nil {
+		return nil, err
+	}
 	peers, err := n.Peers(ctx)
 	if err != nil {
 		return nil, err
