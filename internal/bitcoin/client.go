@@ -116,7 +116,7 @@ func newRPCClient(e Endpoint, transport http.RoundTripper, timeout time.Duration
 		// A node's answer is untrusted: a redirect would make the operator
 		// request an address of the node's choosing (and its answer could
 		// end up in status). No node redirects; the 3xx is an error.
-		http: &http.Client{Transport: transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		http:    &http.Client{Transport: transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		timeout: timeout,
 	}
 }
