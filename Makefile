@@ -78,7 +78,7 @@ test: manifests generate fmt vet tools ## Run every test tier: unit, envtest, re
 	$(MAKE) --no-print-directory fuzz
 
 # Fuzz targets and the time each gets in "make fuzz" (and so in "make test").
-FUZZ_TARGETS = FuzzDecodeResponse:./internal/bitcoin
+FUZZ_TARGETS = FuzzDecodeResponse:./internal/bitcoin FuzzNodeConfig:./internal/resources
 FUZZTIME ?= 10s
 
 .PHONY: fuzz

@@ -18,11 +18,51 @@ package resources
 
 import (
 	"fmt"
+	"maps"
+	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/topology"
 )
+
+// CredentialOptions and OwnedOptions are the node options the operator sets
+// itself, for both implementations: credentials, and RPC endpoints and
+// access lists, P2P listening, the proxy peer connections would take, data
+// directories and config files, chain selection, TLS and the process model.
+// A `no<option>` key negates an option in Bitcoin Core, so those are owned
+// too. The CEL rules on spec.config list the same (a test compares them);
+// CheckConfig and the renderer hold to them for networks the API server
+// accepted before a rule existed.
+var (
+	CredentialOptions = []string{"rpcuser", "rpcpassword", "rpcpass", "rpcauth", "rpclimituser", "rpclimitpass"}
+	OwnedOptions      = []string{"rpcport", "rpcbind", "rpcallowip", "rpcconnect", "rpcwhitelist", "rpcwhitelistdefault", "rpclisten", "rpccert", "rpckey", "rpccookiefile",
+		"port", "bind", "whitebind", "listen", "proxy", "networkactive", "server", "norpc", "notls", "daemon", "daemonwait",
+		"datadir", "blocksdir", "appdata", "logdir", "conf", "configfile", "includeconf", "chain", "regtest", "signet", "testnet", "testnet4", "simnet"}
+)
+
+var optionKey = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
+
+// optionProblem says why a spec.config entry cannot be rendered; "" when
+// it can.
+func optionProblem(key, value string) string {
+	owned := func(k string) bool { return slices.Contains(CredentialOptions, k) || slices.Contains(OwnedOptions, k) }
+	switch {
+	case len(key) > 64 || !optionKey.MatchString(key):
+		return "is not an option name (lowercase letters and digits, starting with a letter, at most 64 characters)"
+	case owned(key):
+		return "is owned by the operator: remove it"
+	case strings.HasPrefix(key, "no") && owned(key[2:]):
+		return fmt.Sprintf("negates %s, which is owned by the operator: remove it", key[2:])
+	case strings.ContainsAny(value, "\n\r"):
+		return "must be a single line"
+	case strings.Contains(value, "#"):
+		return "cannot contain #, which starts a comment in the node configuration file"
+	}
+	return ""
+}
 
 // coreAutomaticOutbound is how many of -maxconnections Bitcoin Core keeps
 // for connections it opens itself (8 full-relay, 2 block-relay-only, 1
@@ -37,6 +77,11 @@ const coreAutomaticOutbound = 11
 // Every planned connection is an inbound one at the node it is added to,
 // so on bitcoind maxconnections must leave that many inbound slots.
 func CheckConfig(n *v1alpha1.BitcoinNetwork) error {
+	for _, k := range slices.Sorted(maps.Keys(n.Spec.Config)) {
+		if p := optionProblem(k, string(n.Spec.Config[k])); p != "" {
+			return fmt.Errorf("spec.config.%s %s", k, p)
+		}
+	}
 	value, ok := n.Spec.Config["maxconnections"]
 	if !ok || n.Spec.Implementation != v1alpha1.ImplementationBitcoind {
 		return nil

@@ -92,14 +92,22 @@ func NodeConfig(n *v1alpha1.BitcoinNetwork) string {
 }
 
 // writeOptions appends the user's options, sorted so the file (and the
-// config hash) does not depend on map order.
+// config hash) does not depend on map order. An option the operator owns,
+// or one that would not be one line of the file, is never written, whatever
+// the API server let through (CheckConfig reports it).
 func writeOptions(b *strings.Builder, config map[string]v1alpha1.ConfigValue) {
-	if len(config) == 0 {
+	var lines []string
+	for _, k := range slices.Sorted(maps.Keys(config)) {
+		if optionProblem(k, string(config[k])) == "" {
+			lines = append(lines, fmt.Sprintf("%s=%s\n", k, config[k]))
+		}
+	}
+	if len(lines) == 0 {
 		return
 	}
 	b.WriteString("# spec.config\n")
-	for _, k := range slices.Sorted(maps.Keys(config)) {
-		fmt.Fprintf(b, "%s=%s\n", k, config[k])
+	for _, l := range lines {
+		b.WriteString(l)
 	}
 }
 
