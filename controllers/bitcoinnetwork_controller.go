@@ -215,8 +215,11 @@ func (r *BitcoinNetworkReconciler) applyNetwork(ctx context.Context, n *v1alpha1
 		return a, err
 	}
 	a.access.credentials = creds
-	credentialsHash := resources.CredentialsHash(n, creds)
+	credentialsHash := resources.CredentialsHash(creds)
 	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
+		if err := applyObject(ctx, r.Client, resources.DesiredBtcdConfigSecret(n, creds)); err != nil {
+			return a, err
+		}
 		tlsSecret, err := r.tlsSecret(ctx, n)
 		if err != nil {
 			return a, err

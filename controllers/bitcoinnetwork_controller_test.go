@@ -228,11 +228,19 @@ func TestBtcdNetworkTakesCredentialsFromTheSecret(t *testing.T) {
 	if c.Image != testBtcdImage || c.Command[0] != "btcd" {
 		t.Errorf("container image %q command %v, want %q btcd", c.Image, c.Command, testBtcdImage)
 	}
-	for name, key := range map[string]string{"BTCD_RPCUSER": "rpcuser", "BTCD_RPCPASS": "rpcpassword"} {
-		env := envNamed(c, name)
-		if env == nil || env.Value != "" || env.ValueFrom == nil || env.ValueFrom.SecretKeyRef.Name != "gobtc-rpc" || env.ValueFrom.SecretKeyRef.Key != key {
-			t.Errorf("%s = %+v, want a reference to Secret gobtc-rpc key %s", name, env, key)
+	// btcd reads its credentials from its configuration file, a Secret.
+	creds := get(t, ns, "gobtc-rpc", &corev1.Secret{})
+	conf := get(t, ns, "gobtc-btcd-config", &corev1.Secret{})
+	for _, want := range []string{"rpcuser=\"bitcoin\"\n", fmt.Sprintf("rpcpass=%q\n", creds.Data["rpcpassword"]), "rpclisten=:18334\n"} {
+		if !strings.Contains(string(conf.Data["node.conf"]), want) {
+			t.Errorf("gobtc-btcd-config lacks %q", want)
 		}
+	}
+	if v := sts.Spec.Template.Spec.Volumes[0]; v.Name != "config" || v.Secret == nil || v.Secret.SecretName != "gobtc-btcd-config" {
+		t.Errorf("config volume %+v, want the Secret gobtc-btcd-config", v)
+	}
+	if slices.ContainsFunc(c.Args, func(a string) bool { return strings.Contains(a, "rpcpass") }) {
+		t.Errorf("args %v carry the password", c.Args)
 	}
 	cm := get(t, ns, "gobtc-config", &corev1.ConfigMap{})
 	for _, want := range []string{"[Application Options]\n", "regtest=1\n", "rpclisten=:18334\n", "listen=:18444\n"} {

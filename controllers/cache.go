@@ -47,12 +47,18 @@ func CacheOptions(namespaces map[string]cache.Config) cache.Options {
 
 // StripForeignSecretData is a cache transform for Secrets: it keeps the data
 // of the Secrets the operator manages and drops it from every other Secret,
-// whose changes the operator only needs to notice.
+// whose changes the operator only needs to notice (a user's Secret named in
+// spec.rpcSecretName is read from the API server when needed). From every
+// Secret it drops kubectl's last-applied-configuration annotation, a copy
+// of the data as it was applied.
 func StripForeignSecretData(obj any) (any, error) {
 	s, ok := obj.(*corev1.Secret)
-	if !ok || s.Labels[resources.LabelManagedBy] == resources.ManagedByValue {
+	if !ok {
 		return obj, nil
 	}
-	s.Data, s.StringData = nil, nil
+	delete(s.Annotations, corev1.LastAppliedConfigAnnotation)
+	if s.Labels[resources.LabelManagedBy] != resources.ManagedByValue {
+		s.Data, s.StringData = nil, nil
+	}
 	return s, nil
 }

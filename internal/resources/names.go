@@ -75,6 +75,10 @@ func GeneratedRPCSecretName(n *v1alpha1.BitcoinNetwork) string { return n.Name +
 // operator derives from a user's Secret for bitcoind.
 func RPCAuthSecretName(n *v1alpha1.BitcoinNetwork) string { return n.Name + "-rpcauth" }
 
+// BtcdConfigSecretName is the Secret a btcd node reads its configuration,
+// credentials included, from.
+func BtcdConfigSecretName(n *v1alpha1.BitcoinNetwork) string { return n.Name + "-btcd-config" }
+
 // TLSSecretName is the Secret with a btcd network's RPC TLS material.
 func TLSSecretName(n *v1alpha1.BitcoinNetwork) string { return n.Name + "-tls" }
 

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -325,5 +326,50 @@ func TestPersistentVolumesAreWritableByTheNodeUnlessTheClusterAssignsGroups(t *t
 		if sc := pod(nil); sc.FSGroup != nil {
 			t.Errorf("%s with storage where the cluster assigns groups: fsGroup %d, want none", impl, *sc.FSGroup)
 		}
+	}
+}
+
+// The config-hash annotation is readable by anyone who may view the
+// StatefulSet: it must not let them test password guesses offline.
+func TestCredentialsHashRevealsNothingAboutThePassword(t *testing.T) {
+	secret := func(password, rv string) *corev1.Secret {
+		return &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "net-rpc", UID: "3b7f", ResourceVersion: rv},
+			Data:       map[string][]byte{SecretKeyUser: []byte("bitcoin"), SecretKeyPassword: []byte(password)},
+		}
+	}
+	a, _ := CredentialsFromSecret(secret("hunter2", "100"))
+	b, _ := CredentialsFromSecret(secret("correct horse battery staple", "100"))
+	if CredentialsHash(a) != CredentialsHash(b) {
+		t.Error("the hash depends on the password")
+	}
+	changed, _ := CredentialsFromSecret(secret("hunter2", "101"))
+	if CredentialsHash(changed) == CredentialsHash(a) {
+		t.Error("a changed Secret keeps the hash: new credentials would not roll the nodes")
+	}
+}
+
+// btcd reads its credentials from its configuration file, a Secret: no
+// password in its arguments or environment, and any password is one line.
+func TestBtcdGetsItsCredentialsFromAFileNotItsCommandLine(t *testing.T) {
+	n := testNetwork(v1alpha1.ImplementationBtcd, v1alpha1.ChainRegtest)
+	password := "p@ss \"word\"\n#not a comment"
+	c := DesiredStatefulSet(n, NodeParams{Image: "x"}).Spec.Template.Spec.Containers[0]
+	for _, a := range c.Args {
+		if strings.Contains(a, "rpcpass") || strings.Contains(a, "rpcuser") {
+			t.Errorf("argument %q carries credentials", a)
+		}
+	}
+	for _, e := range c.Env {
+		if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+			t.Errorf("environment variable %s comes from Secret %s", e.Name, e.ValueFrom.SecretKeyRef.Name)
+		}
+	}
+	conf := string(DesiredBtcdConfigSecret(n, Credentials{User: "bitcoin", Password: password}).Data["node.conf"])
+	if !strings.HasPrefix(conf, NodeConfig(n)) || !strings.Contains(conf, "\nrpcpass="+strconv.Quote(password)+"\n") {
+		t.Errorf("btcd configuration:\n%s", conf)
+	}
+	if strings.Count(conf, "\n") != strings.Count(NodeConfig(n), "\n")+3 {
+		t.Errorf("the credentials took more than their three lines:\n%s", conf)
 	}
 }

@@ -17,12 +17,12 @@ limitations under the License.
 package resources
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -46,6 +46,10 @@ const (
 type Credentials struct {
 	User     string
 	Password string
+	// Version identifies the Secret they came from as it is now (its UID
+	// and resourceVersion): it changes whenever the Secret does, and tells
+	// nothing about the password.
+	Version string
 }
 
 // CredentialsFromSecret reads the user and password keys of an RPC Secret,
@@ -60,7 +64,7 @@ func CredentialsFromSecret(s *corev1.Secret) (Credentials, error) {
 	case password == "":
 		return Credentials{}, fmt.Errorf("secret %s has no %q key", s.Name, SecretKeyPassword)
 	}
-	return Credentials{User: user, Password: password}, nil
+	return Credentials{User: user, Password: password, Version: string(s.UID) + "/" + s.ResourceVersion}, nil
 }
 
 // maxCredentialsBytes bounds user and password together: Bitcoin Core
@@ -131,11 +135,29 @@ func DesiredRPCAuthSecret(n *v1alpha1.BitcoinNetwork, c Credentials) *corev1.Sec
 	}
 }
 
-// CredentialsHash is a fingerprint of the credentials that reveals nothing
-// about them (an HMAC keyed by the network's UID). It is part of the pod
-// template's config hash, so new credentials roll the nodes.
-func CredentialsHash(n *v1alpha1.BitcoinNetwork, c Credentials) string {
-	mac := hmac.New(sha256.New, []byte(n.UID))
-	mac.Write([]byte(c.User + "\x00" + c.Password))
-	return hex.EncodeToString(mac.Sum(nil))
+// CredentialsHash fingerprints where the credentials came from (the Secret's
+// UID and resourceVersion), for the pod template's config hash: new
+// credentials roll the nodes. It is derived from nothing secret: the
+// annotation is readable by anyone who may view the StatefulSet, and a hash
+// of the password would let them test guesses offline.
+func CredentialsHash(c Credentials) string {
+	sum := sha256.Sum256([]byte("credentials/" + c.Version))
+	return hex.EncodeToString(sum[:16])
+}
+
+// DesiredBtcdConfigSecret renders the Secret a btcd node reads its
+// configuration from: the network's configuration (as in the ConfigMap) and
+// the RPC credentials. btcd takes credentials only as flags or from its
+// config file, and flags would show the password in the node's command line.
+func DesiredBtcdConfigSecret(n *v1alpha1.BitcoinNetwork, c Credentials) *corev1.Secret {
+	// Quoted values are unquoted by btcd's config parser: any password is
+	// one line, with no comment or whitespace trimmed.
+	conf := NodeConfig(n) + "# RPC credentials from " + RPCSecretName(n) + "\n" +
+		"rpcuser=" + strconv.Quote(c.User) + "\n" + "rpcpass=" + strconv.Quote(c.Password) + "\n"
+	return &corev1.Secret{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: objectMeta(n, BtcdConfigSecretName(n)),
+		Type:       corev1.SecretTypeOpaque,
+		Data:       map[string][]byte{configFile: []byte(conf)},
+	}
 }

@@ -37,12 +37,9 @@ const (
 	volumeTLS    = "tls"
 )
 
-// Environment variables a node container gets from its credentials Secret.
-const (
-	envRPCAuth     = "BITCOIN_RPCAUTH"
-	envRPCUser     = "BTCD_RPCUSER"
-	envRPCPassword = "BTCD_RPCPASS"
-)
+// envRPCAuth is the environment variable a bitcoind container gets its
+// rpcauth value from (a salted HMAC, never the password).
+const envRPCAuth = "BITCOIN_RPCAUTH"
 
 // NodeParams is what the controller resolved for a network's nodes.
 type NodeParams struct {
@@ -71,7 +68,8 @@ func NodeGroup(impl v1alpha1.Implementation) int64 {
 }
 
 // ConfigHash is the pod template annotation value: it changes whenever the
-// node configuration file or the RPC credentials change.
+// node configuration file or the RPC credentials change. It is derived from
+// nothing secret (see CredentialsHash).
 func ConfigHash(n *v1alpha1.BitcoinNetwork, credentialsHash string) string {
 	h := sha256.New()
 	h.Write([]byte(NodeConfig(n)))
@@ -127,10 +125,14 @@ func orRetain(p appsv1.PersistentVolumeClaimRetentionPolicyType) appsv1.Persiste
 }
 
 func podSpec(n *v1alpha1.BitcoinNetwork, p NodeParams) corev1.PodSpec {
+	config := corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName(n)}}}
+	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
+		// btcd's configuration holds its credentials (see
+		// DesiredBtcdConfigSecret).
+		config = corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: BtcdConfigSecretName(n)}}
+	}
 	volumes := []corev1.Volume{
-		{Name: volumeConfig, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-			LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName(n)},
-		}}},
+		{Name: volumeConfig, VolumeSource: config},
 		{Name: volumeTmp, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 	}
 	if n.Spec.Storage == nil {
@@ -201,16 +203,8 @@ func nodeContainer(n *v1alpha1.BitcoinNetwork, p NodeParams) corev1.Container {
 	}
 	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
 		c.Command = []string{"btcd"}
-		c.Args = []string{
-			"--configfile=" + ConfigFilePath,
-			"--rpcuser=$(" + envRPCUser + ")",
-			"--rpcpass=$(" + envRPCPassword + ")",
-		}
+		c.Args = []string{"--configfile=" + ConfigFilePath}
 		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: volumeTLS, MountPath: TLSDir, ReadOnly: true})
-		c.Env = append(c.Env,
-			secretEnv(envRPCUser, RPCSecretName(n), SecretKeyUser),
-			secretEnv(envRPCPassword, RPCSecretName(n), SecretKeyPassword),
-		)
 		// btcctl would need the credentials, which an exec probe cannot read
 		// from the environment without a shell: btcd serves RPC as soon as
 		// its chain is open, so an open RPC port means ready.

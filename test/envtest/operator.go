@@ -17,12 +17,14 @@ limitations under the License.
 package envtest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"sync"
 	"time"
 
+	uberzap "go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -77,14 +79,39 @@ func (o *Operator) Stop() {
 	}
 }
 
-// SetTestLogger sends controller-runtime's logs to stderr: errors only,
-// everything when TEST_OPERATOR_LOGS is set.
+// SetTestLogger sends controller-runtime's logs to stderr (errors only,
+// everything when TEST_OPERATOR_LOGS is set) and keeps every line, debug
+// included, for Logs.
 func SetTestLogger() {
 	level := zapcore.ErrorLevel
 	if os.Getenv("TEST_OPERATOR_LOGS") != "" {
 		level = zapcore.DebugLevel
 	}
-	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(level)))
+	keep := zapcore.NewCore(zapcore.NewJSONEncoder(zapcore.EncoderConfig{MessageKey: "msg", NameKey: "logger"}), zapcore.AddSync(&logs), zapcore.DebugLevel)
+	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(level),
+		zap.RawZapOpts(uberzap.WrapCore(func(c zapcore.Core) zapcore.Core { return zapcore.NewTee(c, keep) }))))
+}
+
+// logBuffer is every log line of this process's operators.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+var logs logBuffer
+
+// Logs returns everything the operators of this test process logged, at
+// every level, as JSON lines (see SetTestLogger).
+func Logs() string {
+	logs.mu.Lock()
+	defer logs.mu.Unlock()
+	return logs.buf.String()
 }
 
 // ManagerOptions say how to run a manager beyond cmd/main.go's defaults.

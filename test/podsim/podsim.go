@@ -549,7 +549,7 @@ func (s *Simulator) start(ctx context.Context, p *corev1.Pod) (*node, error) {
 		mapConfig = func(conf string) (string, error) { return realnode.MapBitcoindConfig(mapPaths(conf), n.ip) }
 	}
 	for _, m := range mounts {
-		if m.configMap {
+		if m.config {
 			if err := rewriteFiles(m.to, mapConfig); err != nil {
 				return nil, err
 			}
@@ -676,8 +676,8 @@ func (n *node) serveFake(network *fake.Network) error {
 }
 
 type mount struct {
-	from, to  string
-	configMap bool
+	from, to string
+	config   bool // the node configuration (resources.ConfigDir)
 }
 
 // materializeVolumes writes a pod's configMap and secret volumes into dir
@@ -724,7 +724,7 @@ func (s *Simulator) materializeVolumes(ctx context.Context, p *corev1.Pod, dir s
 				return nil, err
 			}
 		}
-		mounts = append(mounts, mount{from: vm.MountPath, to: to, configMap: v.ConfigMap != nil})
+		mounts = append(mounts, mount{from: vm.MountPath, to: to, config: vm.MountPath == resources.ConfigDir})
 	}
 	return mounts, nil
 }
@@ -962,6 +962,31 @@ func (s *Simulator) SignalNode(namespace, pod string, sig os.Signal) error {
 		return fmt.Errorf("pod %s/%s runs no process", namespace, pod)
 	}
 	return n.proc.Signal(sig)
+}
+
+// ProcessView returns what anyone on the node's host can read about a pod's
+// node process: its command line and environment (from /proc), separated
+// by spaces and newlines.
+func (s *Simulator) ProcessView(namespace, pod string) (string, error) {
+	n, err := s.find(namespace, pod)
+	if err != nil {
+		return "", err
+	}
+	n.mu.Lock()
+	proc := n.proc
+	n.mu.Unlock()
+	if proc == nil {
+		return "", fmt.Errorf("pod %s/%s runs no process", namespace, pod)
+	}
+	var out []string
+	for _, f := range []string{"cmdline", "environ"} {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", proc.Pid(), f))
+		if err != nil {
+			return "", err
+		}
+		out = append(out, strings.ReplaceAll(string(b), "\x00", " "))
+	}
+	return strings.Join(out, "\n"), nil
 }
 
 // NodeIP returns the loopback IP of a running pod.

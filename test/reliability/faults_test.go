@@ -163,7 +163,7 @@ func TestAPIFaultsAreRetriedWithBackoffAndConverge(t *testing.T) {
 		t.Errorf("%.0f reconciles per minute: retries do not back off", perMinute)
 	}
 	cur := fixture.WaitConnected(t, k8s, n, 30*time.Second)
-	if got := ownedObjects(t, cur); got["StatefulSet"] != 1 || got["Service"] != 1 || got["ConfigMap"] != 1 || got["Secret"] != 2 {
+	if got := ownedObjects(t, cur); got["StatefulSet"] != 1 || got["Service"] != 1 || got["ConfigMap"] != 1 || got["Secret"] != 3 {
 		t.Errorf("objects the network controls: %v", got)
 	}
 }
