@@ -169,7 +169,10 @@ func (r *BitcoinNetworkReconciler) checkPeers(ctx context.Context, n *v1alpha1.B
 		names[int(ordinal)] = p.Name
 	}
 	// Addresses of nodes that are gone (scaled away, or restarted with a
-	// new IP) are still ours: the last status knows them.
+	// new IP) are still ours until no node lists them: the record in the
+	// status keeps them (and the last node list, for a status written
+	// before the record existed).
+	networkAddresses = append(networkAddresses, n.Status.PeerAddresses...)
 	for _, old := range n.Status.Nodes {
 		if old.IP != "" {
 			networkAddresses = append(networkAddresses, p2p(old.IP))
@@ -198,6 +201,7 @@ func (r *BitcoinNetworkReconciler) checkPeers(ctx context.Context, n *v1alpha1.B
 		status: &status.Peering{
 			Nodes:        map[string]status.NodePeering{},
 			PlannedEdges: report.PlannedEdges, ConnectedEdges: report.ConnectedEdges, WaitingEdges: report.WaitingEdges,
+			Addresses: report.Record,
 		},
 		repaired: map[string]int{},
 		after:    after,

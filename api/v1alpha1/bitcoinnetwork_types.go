@@ -307,6 +307,15 @@ type BitcoinNetworkStatus struct {
 	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Conditions",xDescriptors={"urn:alm:descriptor:io.kubernetes.conditions"}
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
+	// PeerAddresses are the P2P addresses the operator has given this
+	// network's nodes as peers and has not yet seen gone from all of them.
+	// An address of a node that went away is removed from every node that
+	// still lists it, even after its IP was given to another pod.
+	// +optional
+	// +listType=set
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Peer Addresses",xDescriptors={"urn:alm:descriptor:text"}
+	PeerAddresses []string `json:"peerAddresses,omitempty"`
+
 	// Nodes is the state of each node, by ordinal.
 	// +optional
 	// +listType=map

@@ -147,6 +147,11 @@ func (in *BitcoinNetworkStatus) DeepCopyInto(out *BitcoinNetworkStatus) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.PeerAddresses != nil {
+		in, out := &in.PeerAddresses, &out.PeerAddresses
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	if in.Nodes != nil {
 		in, out := &in.Nodes, &out.Nodes
 		*out = make([]NodeStatus, len(*in))

@@ -77,7 +77,8 @@ type Node interface {
 	// failed, which can take Core's connect timeout: its deadline is the
 	// client's timeout plus ConnectTimeout.
 	ConnectOnce(ctx context.Context, address string) error
-	// RemovePeer removes an added peer (addnode remove).
+	// RemovePeer removes an added peer (addnode remove) and closes the
+	// connection to it.
 	RemovePeer(ctx context.Context, address string) error
 	// Peers lists live connections (getpeerinfo).
 	Peers(ctx context.Context) ([]Peer, error)
@@ -190,8 +191,14 @@ func (n *bitcoindNode) ConnectOnce(ctx context.Context, address string) error {
 	return n.do(ctx, n.timeout+ConnectTimeout, true, "addnode", nil, []any{address, string(btcjson.ANOneTry)})
 }
 
+// RemovePeer removes an added peer and closes the connection to it: Core
+// keeps the connection of a removed peer, and an address that was this
+// network's may belong to another network's node by now.
 func (n *bitcoindNode) RemovePeer(ctx context.Context, address string) error {
-	return ignoreCode(n.common().addNode(ctx, address, btcjson.ANRemove), btcjson.ErrRPCClientNodeNotAdded)
+	if err := ignoreCode(n.common().addNode(ctx, address, btcjson.ANRemove), btcjson.ErrRPCClientNodeNotAdded); err != nil {
+		return err
+	}
+	return ignoreCode(n.call(ctx, "disconnectnode", nil, address), btcjson.ErrRPCClientNodeNotConnected)
 }
 
 func (n *bitcoindNode) Peers(ctx context.Context) ([]Peer, error) { return n.common().Peers(ctx) }

@@ -48,8 +48,9 @@ type Options struct {
 	// made for all of them, and edges to nodes not ready wait.
 	Size int
 	// NetworkAddresses are P2P addresses that belong (or belonged) to this
-	// network. Only added peers among them are removed when unplanned, so
-	// peers a user added by hand stay.
+	// network: its members' and the record of every address it was given
+	// (Report.Record). Only added peers among them are removed when
+	// unplanned, so peers a user added by hand stay.
 	NetworkAddresses []string
 	// Concurrency bounds the nodes called at once.
 	Concurrency int
@@ -80,6 +81,13 @@ type NodeReport struct {
 // Report is the outcome of a repair pass, by ordinal.
 type Report struct {
 	Nodes map[int]*NodeReport
+	// Record is the network's addresses to keep for the next pass: every
+	// address in Options.NetworkAddresses, until a pass that heard from
+	// every member saw that no node lists it (and it is no member's). An
+	// address whose removal failed is retried until it is gone: once the
+	// IP belongs to another network's node, leaving it would join the two
+	// networks' chains.
+	Record []string
 	// PlannedEdges counts edges whose both ends are members; edges to
 	// nodes that are missing or not ready are Waiting.
 	PlannedEdges, ConnectedEdges, WaitingEdges int
@@ -141,7 +149,36 @@ func Repair(ctx context.Context, members []Member, opts Options) (Report, error)
 			act(ctx, m.Node, acts, opts.Implementation, r)
 		}
 	})
+	report.Record = record(members, observations, report, opts.NetworkAddresses)
 	return report, nil
+}
+
+// record keeps the network's addresses that may still be listed on a node.
+func record(members []Member, obs map[int]Observation, r Report, addresses []string) []string {
+	heardFromAll := true
+	current := map[string]bool{}
+	for _, m := range members {
+		current[m.P2PAddress] = true
+		if nr := r.Nodes[m.Ordinal]; m.Node == nil || nr == nil || !nr.Reachable {
+			heardFromAll = false
+		}
+	}
+	listed := map[string]bool{}
+	for ordinal, o := range obs {
+		for _, a := range o.Added {
+			if !slices.Contains(r.Nodes[ordinal].Removed, a.Address) {
+				listed[a.Address] = true
+			}
+		}
+	}
+	var keep []string
+	for _, a := range addresses {
+		if current[a] || !heardFromAll || listed[a] {
+			keep = append(keep, a)
+		}
+	}
+	slices.Sort(keep)
+	return slices.Compact(keep)
 }
 
 // Observation is what one node reported.

@@ -243,3 +243,36 @@ func TestRepairsWithoutProgressBackOff(t *testing.T) {
 		t.Errorf("all connected: recheck after %v, want %v", after, interval)
 	}
 }
+
+// An address whose removal failed stays in the record, and is removed once
+// its node answers again: by then the IP may be another network's node.
+func TestAddressesAreRememberedUntilNoNodeListsThem(t *testing.T) {
+	ctx := context.Background()
+	_, members := fakeNetwork(t, 3)
+	opts := peering.Options{Implementation: bitcoin.Bitcoind, Topology: topology.Mesh, Size: 3, Concurrency: 3}
+	gone := "127.0.50.9:18444" // a scaled-away node's address, still added on node 0
+	if err := members[0].Node.AddPeer(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	opts.NetworkAddresses = []string{addr(0), addr(1), addr(2), gone}
+	// Node 0 does not answer: the removal cannot happen, and the address
+	// must be kept.
+	answering := members[0].Node
+	members[0].Node = bitcoin.New(bitcoin.Bitcoind, bitcoin.Endpoint{Address: "127.0.0.1:1"}, bitcoin.Transport(nil), time.Second)
+	r, _ := peering.Repair(ctx, members, opts)
+	if !slices.Contains(r.Record, gone) {
+		t.Fatalf("record %v lost %s while node 0 did not answer", r.Record, gone)
+	}
+	members[0].Node = answering
+	opts.NetworkAddresses = r.Record
+	r, _ = peering.Repair(ctx, members, opts)
+	if !slices.Equal(r.Nodes[0].Removed, []string{gone}) {
+		t.Errorf("node 0 removed %v, want %s", r.Nodes[0].Removed, gone)
+	}
+	if slices.Contains(r.Record, gone) {
+		t.Errorf("record %v keeps %s after every node dropped it", r.Record, gone)
+	}
+	if added, _ := members[0].Node.AddedNodes(ctx); slices.ContainsFunc(added, func(a bitcoin.AddedNode) bool { return a.Address == gone }) {
+		t.Errorf("node 0 still lists %s", gone)
+	}
+}

@@ -67,6 +67,9 @@ type Peering struct {
 	// PlannedEdges are planned connections between ready nodes, of which
 	// ConnectedEdges are up; WaitingEdges involve nodes not ready yet.
 	PlannedEdges, ConnectedEdges, WaitingEdges int
+	// Addresses is the network's record of addresses given to its nodes
+	// (status.peerAddresses).
+	Addresses []string
 }
 
 // NodePeering is one node's peer state.
@@ -123,6 +126,10 @@ func Compute(o Observed) v1alpha1.BitcoinNetworkStatus {
 		RPCSecretName:      resources.RPCSecretName(n),
 		Conditions:         slices.Clone(n.Status.Conditions),
 		Nodes:              nodes,
+		PeerAddresses:      n.Status.PeerAddresses,
+	}
+	if o.Peering != nil {
+		st.PeerAddresses = o.Peering.Addresses
 	}
 	if o.Problem != nil {
 		st.ObservedGeneration = n.Status.ObservedGeneration

@@ -19,6 +19,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"syscall"
 	"testing"
 	"time"
 
@@ -173,4 +174,71 @@ func TestWarmingUpBitcoindIsWiredOnceItIsReady(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkPlannedPeersConnected(t, waitConnected(t, n, 60*time.Second))
+}
+
+// TestAnIPReusedByAnotherNetworkIsNeverItsPeer: a node scaled away while
+// one of its peers did not answer stays on that peer's added list; its IP
+// goes to another network's node on the same port. The operator must remove
+// the stale address (and close the connection) once the peer answers, so the
+// two networks' chains never join.
+func TestAnIPReusedByAnotherNetworkIsNeverItsPeer(t *testing.T) {
+	realnode.RequireBitcoind(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	a := createNetwork(t, ns, "alpha", v1alpha1.ImplementationBitcoind, 4)
+	cur := waitConnected(t, a, 90*time.Second)
+	freed := cur.Status.Nodes[3].IP
+	stale := p2pAddress(a, freed)
+	// alpha-0 adds alpha-3 (mesh of 4); it hangs while alpha-3 goes away.
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(sim.HoldReadiness(ns, "alpha-0", true))
+	must(sim.SignalNode(ns, "alpha-0", syscall.SIGSTOP))
+	scale(t, a, 3)
+	eventually(t, 60*time.Second, "alpha-3 gone and forgotten by the node list", func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(a), cur); err != nil {
+			return err
+		}
+		if len(cur.Status.Nodes) != 3 || cur.Status.Nodes[0].Message == "" {
+			return fmt.Errorf("nodes %+v", cur.Status.Nodes)
+		}
+		return nil
+	})
+	// alpha-3's IP goes to a node of another network.
+	sim.ReuseIP(ns, "beta-0", freed)
+	b := createNetwork(t, ns, "beta", v1alpha1.ImplementationBitcoind, 1)
+	waitConnected(t, b, 60*time.Second)
+	must(sim.SignalNode(ns, "alpha-0", syscall.SIGCONT))
+	must(sim.HoldReadiness(ns, "alpha-0", false))
+
+	cur = waitConnected(t, a, 60*time.Second)
+	alpha0 := nodeClient(t, cur, cur.Status.Nodes[0])
+	beta := &v1alpha1.BitcoinNetwork{}
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(b), beta); err != nil {
+		t.Fatal(err)
+	}
+	beta0 := nodeClient(t, beta, beta.Status.Nodes[0])
+	eventually(t, 20*time.Second, "no peering between the two networks", func() error {
+		added, err := alpha0.AddedNodes(ctx)
+		if err != nil {
+			return err
+		}
+		for _, x := range added {
+			if x.Address == stale {
+				return fmt.Errorf("alpha-0 still lists %s, now beta-0's address", stale)
+			}
+		}
+		peers, err := beta0.Peers(ctx)
+		if err != nil {
+			return err
+		}
+		if len(peers) != 0 {
+			return fmt.Errorf("beta-0, alone in its network, has peers %+v", peers)
+		}
+		return nil
+	})
 }

@@ -97,6 +97,7 @@ type Simulator struct {
 	nextIP  int
 	fakes   *fake.Network
 	holds   map[string]bool
+	reuse   map[string]string
 }
 
 // node is a running pod.
@@ -164,7 +165,7 @@ func (s *Simulator) init() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.running == nil {
-		s.running, s.fakes, s.nextIP, s.holds = map[types.UID]*node{}, fake.NewNetwork(), 2, map[string]bool{}
+		s.running, s.fakes, s.nextIP, s.holds, s.reuse = map[types.UID]*node{}, fake.NewNetwork(), 2, map[string]bool{}, map[string]string{}
 	}
 }
 
@@ -519,7 +520,13 @@ func (s *Simulator) start(ctx context.Context, p *corev1.Pod) (*node, error) {
 	c := p.Spec.Containers[0]
 	ip := p.Status.PodIP
 	if !s.KubeletSimulated {
-		ip = s.allocateIP()
+		s.mu.Lock()
+		reused, ok := s.reuse[p.Namespace+"/"+p.Name]
+		delete(s.reuse, p.Namespace+"/"+p.Name)
+		s.mu.Unlock()
+		if ip = reused; !ok {
+			ip = s.allocateIP()
+		}
 	}
 	n := &node{namespace: p.Namespace, name: p.Name, ip: ip, stopProbing: make(chan struct{})}
 	n.dir = filepath.Join(s.WorkDir, p.Namespace+"-"+p.Name+"-"+string(p.UID)[:8])
@@ -920,6 +927,15 @@ func (s *Simulator) RestartNodeWithArgs(namespace, pod string, edit func([]strin
 	n.args = edit(slices.Clone(original))
 	defer func() { n.args = original }()
 	return n.startProcess()
+}
+
+// ReuseIP gives a pod, when it starts, an IP another pod had: a cluster
+// hands a freed pod IP to the next pod, in whatever namespace.
+func (s *Simulator) ReuseIP(namespace, pod, ip string) {
+	s.init()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reuse[namespace+"/"+pod] = ip
 }
 
 // HoldWarmup makes the next start of a pod's bitcoind (the pod's first, on

@@ -270,6 +270,19 @@ var contract = []struct {
 			t.Fatalf("getaddednodeinfo after onetry = %+v, want none: onetry adds nothing", added)
 		}
 	}},
+	{"disconnectnode closes the connection to an address; an address not connected gets -29", func(t *testing.T, e env) {
+		a, b := e.start(t, nodeOptions{}), e.start(t, nodeOptions{})
+		expectOK(t, call(t, a, "addnode", b.p2p, "onetry"), "onetry", nil)
+		expectOK(t, call(t, a, "disconnectnode", b.p2p), "disconnectnode", nil)
+		deadline := time.Now().Add(5 * time.Second)
+		for len(peers(t, a)) != 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("still connected after disconnectnode: %+v", peers(t, a))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		expectError(t, call(t, a, "disconnectnode", b.p2p), "disconnectnode of an address not connected", http.StatusInternalServerError, -29)
+	}},
 	{"addnode onetry to a closed port answers null at once", func(t *testing.T, e env) {
 		a := e.start(t, nodeOptions{})
 		start := time.Now()

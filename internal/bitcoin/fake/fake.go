@@ -19,7 +19,7 @@ limitations under the License.
 // the contract test beside it runs one table of behaviours against both
 // this fake and a real bitcoind: basic auth against an rpcauth value (401
 // with an empty body), error codes (-23 already added, -24 not added, -28
-// while warming up, -32601 unknown method) with Core's HTTP statuses, the
+// while warming up, -29 not connected, -32601 unknown method) with Core's HTTP statuses, the
 // getaddednodeinfo, getpeerinfo and getblockchaininfo shapes, added nodes
 // connected by a background pass capped at 8 (MAX_ADDNODE_CONNECTIONS),
 // onetry connecting synchronously (up to the connect timeout), an added
@@ -328,6 +328,9 @@ func (n *Node) handle(req rpcRequest) (any, *rpcError) {
 		addr, _ := req.Params[0].(string)
 		cmd, _ := req.Params[1].(string)
 		return nil, n.addnode(addr, cmd)
+	case "disconnectnode":
+		addr, _ := firstString(req.Params)
+		return nil, n.disconnect(addr)
 	case "getaddednodeinfo":
 		return n.addedNodeInfo(), nil
 	case "getpeerinfo":
@@ -401,6 +404,32 @@ func (n *Node) addnode(addr, cmd string) *rpcError {
 	default:
 		return &rpcError{Code: -1, Message: "addnode \"node\" \"command\": command must be add, remove or onetry"}
 	}
+}
+
+func firstString(params []any) (string, bool) {
+	if len(params) == 0 {
+		return "", false
+	}
+	s, ok := params[0].(string)
+	return s, ok
+}
+
+// disconnect closes the outbound connection to addr, as Core's
+// disconnectnode finds a node by the address it was connected to.
+func (n *Node) disconnect(addr string) *rpcError {
+	n.mu.Lock()
+	connected := n.outbound[addr]
+	delete(n.outbound, addr)
+	n.mu.Unlock()
+	if !connected {
+		return &rpcError{Code: -29, Message: "Node not found in connected nodes"}
+	}
+	if peer := n.network.node(addr); peer != nil {
+		peer.mu.Lock()
+		delete(peer.inbound, n.P2PAddress)
+		peer.mu.Unlock()
+	}
+	return nil
 }
 
 func (n *Node) addedNodeInfo() []map[string]any {
