@@ -5,12 +5,12 @@
 # (~/.cache/bitcoin-network-operator) on first use.
 
 # The operator's version: the bundle's CSV version and the image tags.
-VERSION ?= 0.2.0
+VERSION ?= 0.3.0
 # The released version this one upgrades from (CSV spec.replaces); empty for the first release.
-PREVIOUS_VERSION ?= 0.1.0
+PREVIOUS_VERSION ?= 0.2.0
 # The release date in the CSV's createdAt (operator-sdk would stamp the
 # build time, which makes "make bundle" change the tree on every run).
-CREATED_AT ?= 2026-11-26T00:00:00Z
+CREATED_AT ?= 2026-11-27T00:00:00Z
 IMAGE_REGISTRY ?= ghcr.io/bitcoin-network-operator
 IMAGE_TAG_BASE ?= $(IMAGE_REGISTRY)/bitcoin-network-operator
 IMG ?= $(IMAGE_TAG_BASE):v$(VERSION)
@@ -144,6 +144,7 @@ bundle: manifests ## Generate the OLM bundle (bundle/, bundle.Dockerfile) for VE
 	hack/csv-release.sh config/manifests/bases/$(PACKAGE).clusterserviceversion.yaml "$(VERSION)" "$(PREVIOUS_VERSION)" "$(IMG)"
 	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
 	$(KUSTOMIZE) build config/manifests | $(OPERATOR_SDK) generate bundle -q --overwrite --version $(VERSION) $(BUNDLE_METADATA_OPTS)
+	go run ./hack/csvscope bundle/manifests/$(PACKAGE).clusterserviceversion.yaml
 	sed -i 's/^    createdAt: .*/    createdAt: "$(CREATED_AT)"/' bundle/manifests/$(PACKAGE).clusterserviceversion.yaml
 	$(OPERATOR_SDK) bundle validate ./bundle --select-optional suite=operatorframework
 

@@ -110,6 +110,12 @@ func run(cfg config) error {
 	}
 	log.Info("node volumes", "fsGroup", setVolumeGroup)
 
+	// POD_NAMESPACE comes from the downward API (config/manager).
+	operatorNamespace := os.Getenv("POD_NAMESPACE")
+	if operatorNamespace == "" {
+		log.Info("POD_NAMESPACE is not set (not running in a pod): networks get no NetworkPolicy, which would shut this operator out of the nodes' RPC")
+	}
+
 	namespaces := watchNamespaces(os.Getenv("WATCH_NAMESPACE"))
 	log.Info("starting", "watchNamespaces", namespaceList(namespaces))
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
@@ -136,9 +142,10 @@ func run(cfg config) error {
 			v1alpha1.ImplementationBitcoind: os.Getenv("RELATED_IMAGE_BITCOIND"),
 			v1alpha1.ImplementationBtcd:     os.Getenv("RELATED_IMAGE_BTCD"),
 		},
-		ClusterDomain:  cfg.clusterDomain,
-		Peers:          cfg.peers,
-		SetVolumeGroup: setVolumeGroup,
+		ClusterDomain:     cfg.clusterDomain,
+		Peers:             cfg.peers,
+		SetVolumeGroup:    setVolumeGroup,
+		OperatorNamespace: operatorNamespace,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the BitcoinNetwork controller: %w", err)
 	}

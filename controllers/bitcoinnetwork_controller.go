@@ -27,8 +27,10 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -69,6 +71,11 @@ type BitcoinNetworkReconciler struct {
 	ClusterDomain string
 	// Peers configures how the operator talks to the nodes.
 	Peers PeerOptions
+	// OperatorNamespace is the namespace the operator's pods run in; the
+	// nodes' NetworkPolicies admit RPC from there. Empty (the operator runs
+	// outside the cluster) means no NetworkPolicies: they would shut the
+	// operator out.
+	OperatorNamespace string
 	// SetVolumeGroup gives pods with persistent storage an fsGroup (see
 	// resources.NodeParams.VolumeGroup); false where the cluster assigns
 	// one itself (OpenShift).
@@ -88,6 +95,7 @@ type BitcoinNetworkReconciler struct {
 // +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups="",resources=services;configmaps;secrets,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile applies a network's objects and records its status.
@@ -249,6 +257,9 @@ func (r *BitcoinNetworkReconciler) applyNetwork(ctx context.Context, n *v1alpha1
 	case !apierrors.IsNotFound(err):
 		return a, fmt.Errorf("reading StatefulSet: %w", err)
 	}
+	if err := r.applyNetworkPolicy(ctx, n); err != nil {
+		return a, err
+	}
 	sts := resources.DesiredStatefulSet(n, params)
 	if err := applyObject(ctx, r.Client, sts); err != nil {
 		return a, err
@@ -256,6 +267,32 @@ func (r *BitcoinNetworkReconciler) applyNetwork(ctx context.Context, n *v1alpha1
 	r.recordScaling(n, before, sts)
 	a.statefulSet, a.configHash = sts, resources.ConfigHash(n, credentialsHash)
 	return a, nil
+}
+
+// applyNetworkPolicy applies the network's NetworkPolicy, or removes the
+// one it has when spec.networkPolicy is Disabled.
+func (r *BitcoinNetworkReconciler) applyNetworkPolicy(ctx context.Context, n *v1alpha1.BitcoinNetwork) error {
+	if r.OperatorNamespace == "" {
+		return nil
+	}
+	if n.Spec.NetworkPolicy != v1alpha1.NetworkPolicyDisabled {
+		return applyObject(ctx, r.Client, resources.DesiredNetworkPolicy(n, r.OperatorNamespace))
+	}
+	existing := &networkingv1.NetworkPolicy{}
+	err := r.Client.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: resources.NetworkPolicyName(n)}, existing)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading NetworkPolicy: %w", err)
+	case !metav1.IsControlledBy(existing, n):
+		return nil // not ours to remove
+	}
+	if err := r.Client.Delete(ctx, existing, client.Preconditions{UID: &existing.UID}); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("removing NetworkPolicy %s: %w", existing.Name, err)
+	}
+	logf.FromContext(ctx).Info("removed NetworkPolicy", "networkPolicy", existing.Name)
+	return nil
 }
 
 // tlsSecret returns a btcd network's TLS Secret, creating it once.
@@ -392,6 +429,7 @@ func (r *BitcoinNetworkReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.Service{}).
 		Owns(&corev1.ConfigMap{}).
 		Owns(&corev1.Secret{}).
+		Owns(&networkingv1.NetworkPolicy{}).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(networkOfPod)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.networksUsingSecret)).
 		WithOptions(controller.Options{RateLimiter: retryLimiter()}).

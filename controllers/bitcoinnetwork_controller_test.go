@@ -29,6 +29,8 @@ import (
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -874,4 +876,38 @@ func TestPodsTheStatefulSetDoesNotControlAreNoNodes(t *testing.T) {
 	if c := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionProgressing); c == nil || c.Reason != "Scaling" {
 		t.Errorf("Progressing = %+v, want Scaling: one of two nodes exists", c)
 	}
+}
+
+func TestNetworkPolicyIsAppliedOwnedAndRemovedWhenDisabled(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := newNamespace(t)
+	n := createNetwork(t, ns, "fenced", nil)
+	np := get(t, ns, "fenced-nodes", &networkingv1.NetworkPolicy{})
+	assertControlledBy(t, np, n)
+	if from := np.Spec.Ingress[1].From[0]; from.NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] != testOperatorNamespace {
+		t.Errorf("RPC admitted from %+v, want the operator's namespace %s", from, testOperatorNamespace)
+	}
+	// Drift is reverted like on every other object.
+	np.Spec.Ingress = nil
+	if err := k8s.Update(ctx, np); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the policy restored", func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(np), np); err != nil {
+			return err
+		}
+		if len(np.Spec.Ingress) != 2 {
+			return fmt.Errorf("%d ingress rules", len(np.Spec.Ingress))
+		}
+		return nil
+	})
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.NetworkPolicy = v1alpha1.NetworkPolicyDisabled })
+	eventually(t, "the policy removed", func() error {
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(np), &networkingv1.NetworkPolicy{})
+		if !apierrors.IsNotFound(err) {
+			return fmt.Errorf("still there (%v)", err)
+		}
+		return nil
+	})
 }

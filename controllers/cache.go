@@ -19,6 +19,7 @@ package controllers
 import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -27,7 +28,7 @@ import (
 )
 
 // CacheOptions keep the operator's memory proportional to its own objects:
-// pods, StatefulSets, Services and ConfigMaps are cached only when the
+// pods, StatefulSets, Services, ConfigMaps and NetworkPolicies are cached only when the
 // operator manages them, and Secrets it does not manage are cached without
 // their data (it reads a user's Secret directly when it needs it). An empty
 // namespaces map watches all namespaces.
@@ -36,11 +37,12 @@ func CacheOptions(namespaces map[string]cache.Config) cache.Options {
 	return cache.Options{
 		DefaultNamespaces: namespaces,
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Pod{}:         {Label: managed},
-			&appsv1.StatefulSet{}: {Label: managed},
-			&corev1.Service{}:     {Label: managed},
-			&corev1.ConfigMap{}:   {Label: managed},
-			&corev1.Secret{}:      {Transform: StripForeignSecretData},
+			&corev1.Pod{}:                 {Label: managed},
+			&appsv1.StatefulSet{}:         {Label: managed},
+			&corev1.Service{}:             {Label: managed},
+			&corev1.ConfigMap{}:           {Label: managed},
+			&networkingv1.NetworkPolicy{}: {Label: managed},
+			&corev1.Secret{}:              {Transform: StripForeignSecretData},
 		},
 	}
 }

@@ -45,6 +45,9 @@ const (
 
 var k8s client.Client
 
+// testOperatorNamespace is where the test operator's pods would run.
+const testOperatorNamespace = "bitcoin-network-operator-system"
+
 func TestMain(m *testing.M) {
 	os.Exit(runSuite(m))
 }
@@ -53,8 +56,9 @@ func runSuite(m *testing.M) int {
 	op, err := envtest.StartOperator(&controllers.BitcoinNetworkReconciler{
 		// No default btcd image: btcd networks must set spec.image here,
 		// which lets a test see what happens when neither is set.
-		DefaultImages: map[v1alpha1.Implementation]string{v1alpha1.ImplementationBitcoind: testBitcoindImage},
-		ClusterDomain: "cluster.local",
+		DefaultImages:     map[v1alpha1.Implementation]string{v1alpha1.ImplementationBitcoind: testBitcoindImage},
+		ClusterDomain:     "cluster.local",
+		OperatorNamespace: testOperatorNamespace,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

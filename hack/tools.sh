@@ -157,6 +157,26 @@ olm_assets() {
   echo "$dir"
 }
 
+# operator_release builds the operator as it was released: the manager
+# binary from the git commit a release was made from (the OLM end-to-end
+# test runs each release's own operator). Prints the binary's path.
+operator_release() {
+  local commit=$1
+  local root dir
+  root="$(cd "$HACK_DIR/.." && pwd)"
+  commit=$(git -C "$root" rev-parse --verify "$commit^{commit}")
+  dir="$CACHE_DIR/operator-$commit"
+  if [[ ! -x "$dir/manager" ]]; then
+    log "building the operator released from ${commit:0:12} (first run only)"
+    rm -rf "$dir.src" && mkdir -p "$dir.src" "$dir"
+    git -C "$root" archive "$commit" | tar -x -C "$dir.src"
+    (cd "$dir.src" && GOFLAGS=-mod=mod go build -trimpath -o "$dir/manager.tmp" ./cmd)
+    mv "$dir/manager.tmp" "$dir/manager"
+    rm -rf "$dir.src"
+  fi
+  echo "$dir/manager"
+}
+
 if [[ $# -eq 0 ]]; then
   echo "usage: $0 controller-gen|kustomize|envtest|kube-components|btcd|operator-sdk|opm|olm|olm-assets ..." >&2
   exit 2
@@ -172,6 +192,7 @@ for tool in "$@"; do
     opm) opm ;;
     olm) olm ;;
     olm-assets) olm_assets ;;
+    operator@*) operator_release "${tool#operator@}" ;;
     *) echo "unknown tool: $tool" >&2; exit 2 ;;
   esac
 done

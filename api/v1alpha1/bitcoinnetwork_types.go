@@ -62,6 +62,19 @@ const (
 	TopologyNone Topology = "none"
 )
 
+// NetworkPolicyMode says whether the operator isolates a network's nodes.
+// +kubebuilder:validation:Enum=Enabled;Disabled
+type NetworkPolicyMode string
+
+const (
+	// NetworkPolicyEnabled: a NetworkPolicy admits only the network's own
+	// P2P traffic and the operator's RPC calls to the nodes.
+	NetworkPolicyEnabled NetworkPolicyMode = "Enabled"
+	// NetworkPolicyDisabled: the operator creates no NetworkPolicy (and
+	// removes the one it created).
+	NetworkPolicyDisabled NetworkPolicyMode = "Disabled"
+)
+
 // ConfigValue is the value of one extra node configuration option.
 // +kubebuilder:validation:MaxLength=1024
 type ConfigValue string
@@ -162,6 +175,17 @@ type BitcoinNetworkSpec struct {
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Affinity",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:advanced"}
 	Affinity *corev1.Affinity `json:"affinity,omitempty"`
+
+	// NetworkPolicy isolates the nodes (Enabled, the default): a
+	// NetworkPolicy admits P2P connections only from this network's nodes
+	// and RPC connections only from the operator's pods; connections the
+	// nodes open are not restricted. Disabled leaves traffic to the cluster's
+	// other policies (e.g. to reach the nodes' RPC from elsewhere). It takes
+	// effect where the cluster's network plugin enforces NetworkPolicies.
+	// +kubebuilder:default=Enabled
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Network Policy",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:select:Enabled","urn:alm:descriptor:com.tectonic.ui:select:Disabled","urn:alm:descriptor:com.tectonic.ui:advanced"}
+	NetworkPolicy NetworkPolicyMode `json:"networkPolicy,omitempty"`
 
 	// Config holds extra node configuration options (bitcoin.conf or
 	// btcd.conf `key=value` lines), for example `txindex: "1"`. Keys the

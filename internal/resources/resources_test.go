@@ -19,14 +19,17 @@ package resources
 import (
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/pod-security-admission/api"
@@ -371,5 +374,24 @@ func TestBtcdGetsItsCredentialsFromAFileNotItsCommandLine(t *testing.T) {
 	}
 	if strings.Count(conf, "\n") != strings.Count(NodeConfig(n), "\n")+3 {
 		t.Errorf("the credentials took more than their three lines:\n%s", conf)
+	}
+}
+
+func TestNetworkPolicyAdmitsOnlyTheNetworkAndTheOperator(t *testing.T) {
+	n := testNetwork(v1alpha1.ImplementationBitcoind, v1alpha1.ChainSignet)
+	np := DesiredNetworkPolicy(n, "operators")
+	if !maps.Equal(np.Spec.PodSelector.MatchLabels, SelectorLabels(n)) || !slices.Equal(np.Spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}) {
+		t.Fatalf("policy selects %v for %v, want the network's pods, ingress only", np.Spec.PodSelector, np.Spec.PolicyTypes)
+	}
+	if len(np.Spec.Ingress) != 2 {
+		t.Fatalf("%d ingress rules, want 2", len(np.Spec.Ingress))
+	}
+	p2p, rpc := np.Spec.Ingress[0], np.Spec.Ingress[1]
+	if p2p.Ports[0].Port.String() != PortNameP2P || len(p2p.From) != 1 || !maps.Equal(p2p.From[0].PodSelector.MatchLabels, SelectorLabels(n)) || p2p.From[0].NamespaceSelector != nil {
+		t.Errorf("P2P rule %+v, want the network's own pods only", p2p)
+	}
+	if rpc.Ports[0].Port.String() != PortNameRPC || len(rpc.From) != 1 || rpc.From[0].NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] != "operators" ||
+		!maps.Equal(rpc.From[0].PodSelector.MatchLabels, OperatorPodLabels) {
+		t.Errorf("RPC rule %+v, want the operator's pods in its namespace only", rpc)
 	}
 }

@@ -20,9 +20,11 @@ limitations under the License.
 // local cluster (real kube-apiserver, kube-controller-manager with its
 // garbage collector and StatefulSet controller, kube-scheduler; kwok
 // simulates the kubelet), from the committed file-based catalog served by
-// opm. The operator binary runs as a local process with the ServiceAccount
-// identity OLM created for it, so the CSV's RBAC is what is tested, and the
-// pod simulator runs a real btcd on every node pod's IP.
+// opm. Each release's own operator binary (built from the git commit the
+// release was made from; the newest from this tree) runs as a local process
+// with the ServiceAccount identity OLM created for it, so the CSV's RBAC is
+// what is tested, and the pod simulator runs a real btcd on every node
+// pod's IP.
 //
 //	make e2e
 package e2e
@@ -34,18 +36,22 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	operatorsv1 "github.com/operator-framework/api/pkg/operators/v1"
 	operatorsv1alpha1 "github.com/operator-framework/api/pkg/operators/v1alpha1"
 	"go.uber.org/zap/zapcore"
+	"golang.org/x/mod/semver"
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -60,6 +66,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/yaml"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
@@ -74,6 +81,14 @@ const (
 	csv020     = pkg + ".v0.2.0"
 )
 
+// releasedFrom are the git commits the released versions were built from:
+// the e2e test runs each release's own operator. The newest version in the
+// catalog is this tree.
+var releasedFrom = map[string]string{
+	"0.1.0": "21088667103668f3f3d6b963f011361a11099ca3",
+	"0.2.0": "345ae4935ab880b25d3d9c66dda74742a023cc0b",
+}
+
 func init() {
 	// The libraries the tests use log only errors (envtest would otherwise
 	// print controller-runtime's missing-logger warning).
@@ -87,14 +102,17 @@ func init() {
 
 // env is one local cluster with OLM, the catalog, the operator and nodes.
 type env struct {
-	t        *testing.T
-	ctx      context.Context
-	cluster  *localcluster.Cluster
-	c        client.Client
-	manager  string
+	t       *testing.T
+	ctx     context.Context
+	cluster *localcluster.Cluster
+	c       client.Client
+	// managers are the operator binaries by version.
+	managers map[string]string
 	btcdDir  string
 	operator *localcluster.Process
 	opIndex  int
+	// saKubeconfig authenticates as the operator's ServiceAccount.
+	saKubeconfig string
 }
 
 func (e *env) step(format string, args ...any) { e.t.Logf("==> "+format, args...) }
@@ -131,16 +149,20 @@ func tool(t *testing.T, name string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// setup starts the cluster with OLM, serves the catalog and registers it.
-func setup(t *testing.T, podCIDR string) *env {
+// setup starts the cluster with OLM, serves the catalog's releases up to
+// upTo and registers them as a CatalogSource.
+func setup(t *testing.T, podCIDR, upTo string) *env {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	e := &env{t: t, ctx: ctx, btcdDir: tool(t, "btcd")}
-	e.manager = filepath.Join(t.TempDir(), "manager")
-	build := exec.Command("go", "build", "-o", e.manager, "./cmd")
+	e := &env{t: t, ctx: ctx, btcdDir: tool(t, "btcd"), managers: map[string]string{}}
+	e.managers[currentVersion(t)] = filepath.Join(t.TempDir(), "manager")
+	build := exec.Command("go", "build", "-o", e.managers[currentVersion(t)], "./cmd")
 	build.Dir = envtest.RepoRoot()
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the operator: %v\n%s", err, out)
+	}
+	for version, commit := range releasedFrom {
+		e.managers[version] = tool(t, "operator@"+commit)
 	}
 	e.step("starting a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, OLM")
 	cluster, err := localcluster.Start(ctx, localcluster.Options{PodCIDR: podCIDR, OLM: true, Logf: t.Logf})
@@ -150,32 +172,7 @@ func setup(t *testing.T, podCIDR string) *env {
 	t.Cleanup(cluster.Stop)
 	e.cluster, e.c = cluster, cluster.Client
 
-	port := freePort(t)
-	e.step("serving catalog/ with opm on 127.0.0.1:%d", port)
-	if _, err := cluster.StartProcess("opm", nil, filepath.Join(tool(t, "opm"), "opm"), "serve", filepath.Join(envtest.RepoRoot(), "catalog"),
-		"-p", strconv.Itoa(port), "--pprof-addr", fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		"--termination-log", filepath.Join(cluster.Dir, "opm-termination.log")); err != nil {
-		t.Fatal(err)
-	}
-	cs := &operatorsv1alpha1.CatalogSource{
-		ObjectMeta: metav1.ObjectMeta{Name: "bitcoin-network-operator-catalog", Namespace: "olm"},
-		Spec: operatorsv1alpha1.CatalogSourceSpec{
-			SourceType: operatorsv1alpha1.SourceTypeGrpc, Address: fmt.Sprintf("127.0.0.1:%d", port),
-			DisplayName: "bitcoin-network-operator (local)", Publisher: "e2e",
-		},
-	}
-	if err := e.c.Create(ctx, cs); err != nil {
-		t.Fatal(err)
-	}
-	e.eventually(2*time.Minute, "CatalogSource READY", func() error {
-		if err := e.c.Get(ctx, client.ObjectKeyFromObject(cs), cs); err != nil {
-			return err
-		}
-		if cs.Status.GRPCConnectionState == nil || cs.Status.GRPCConnectionState.LastObservedState != "READY" {
-			return fmt.Errorf("connection state %+v", cs.Status.GRPCConnectionState)
-		}
-		return nil
-	})
+	e.serveCatalog(upTo)
 
 	e.step("starting the pod simulator: real btcd on each node pod's kwok-assigned IP")
 	sim := &podsim.Simulator{Client: e.c, BtcdDir: e.btcdDir, WorkDir: t.TempDir(), KubeletSimulated: true}
@@ -186,9 +183,118 @@ func setup(t *testing.T, podCIDR string) *env {
 	return e
 }
 
+// currentVersion is the version this tree releases (VERSION in the Makefile).
+func currentVersion(t *testing.T) string {
+	makefile, err := os.ReadFile(filepath.Join(envtest.RepoRoot(), "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^VERSION \?= (\S+)$`).FindSubmatch(makefile)
+	if m == nil {
+		t.Fatal("no VERSION in the Makefile")
+	}
+	return string(m[1])
+}
+
+// catalogSource names the CatalogSource that serves releases up to version.
+func catalogSource(version string) string { return "bno-" + strings.ReplaceAll(version, ".", "-") }
+
+// serveCatalog serves, with opm, the committed catalog's releases up to
+// upTo (a catalog as it was published then), and registers it as a
+// CatalogSource.
+func (e *env) serveCatalog(upTo string) {
+	t := e.t
+	dir := t.TempDir()
+	writeCatalog(t, dir, upTo)
+	port := freePort(t)
+	e.step("serving the catalog's releases up to %s with opm on 127.0.0.1:%d", upTo, port)
+	if _, err := e.cluster.StartProcess("opm-"+upTo, nil, filepath.Join(tool(t, "opm"), "opm"), "serve", dir,
+		"-p", strconv.Itoa(port), "--pprof-addr", fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		"--termination-log", filepath.Join(e.cluster.Dir, "opm-"+upTo+"-termination.log")); err != nil {
+		t.Fatal(err)
+	}
+	cs := &operatorsv1alpha1.CatalogSource{
+		ObjectMeta: metav1.ObjectMeta{Name: catalogSource(upTo), Namespace: "olm"},
+		Spec: operatorsv1alpha1.CatalogSourceSpec{
+			SourceType: operatorsv1alpha1.SourceTypeGrpc, Address: fmt.Sprintf("127.0.0.1:%d", port),
+			DisplayName: "bitcoin-network-operator (local, up to " + upTo + ")", Publisher: "e2e",
+		},
+	}
+	if err := e.c.Create(e.ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually(2*time.Minute, "CatalogSource READY", func() error {
+		if err := e.c.Get(e.ctx, client.ObjectKeyFromObject(cs), cs); err != nil {
+			return err
+		}
+		if cs.Status.GRPCConnectionState == nil || cs.Status.GRPCConnectionState.LastObservedState != "READY" {
+			return fmt.Errorf("connection state %+v", cs.Status.GRPCConnectionState)
+		}
+		return nil
+	})
+}
+
+// writeCatalog writes the committed catalog's releases up to upTo into dir:
+// the catalog as it was published then.
+func writeCatalog(t *testing.T, dir, upTo string) {
+	var docs []string
+	files, err := filepath.Glob(filepath.Join(envtest.RepoRoot(), "catalog", pkg, "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	included := func(name string) bool {
+		v, ok := strings.CutPrefix(name, pkg+".v")
+		return ok && semver.Compare("v"+v, "v"+upTo) <= 0
+	}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := envtest.DecodeYAML(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			switch o.Object["schema"] {
+			case "olm.bundle":
+				if name, _ := o.Object["name"].(string); !included(name) {
+					continue
+				}
+			case "olm.channel":
+				entries, _ := o.Object["entries"].([]any)
+				o.Object["entries"] = slices.DeleteFunc(entries, func(e any) bool { return !included(e.(map[string]any)["name"].(string)) })
+			}
+			b, err := yaml.Marshal(o.Object)
+			if err != nil {
+				t.Fatal(err)
+			}
+			docs = append(docs, string(b))
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "catalog.yaml"), []byte(strings.Join(docs, "---\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// switchCatalog points the Subscription at another CatalogSource, as a
+// newer catalog image would.
+func (e *env) switchCatalog(source string) {
+	e.eventually(30*time.Second, "switching the Subscription's catalog", func() error {
+		sub := &operatorsv1alpha1.Subscription{}
+		if err := e.c.Get(e.ctx, types.NamespacedName{Namespace: operatorNS, Name: pkg}, sub); err != nil {
+			return err
+		}
+		sub.Spec.CatalogSource = source
+		return e.c.Update(e.ctx, sub)
+	})
+	e.step("Subscription now follows CatalogSource %s", source)
+}
+
 // subscribe creates the operator's namespace, an OperatorGroup for the
-// install mode and a Subscription starting at 0.1.0 with manual approval.
-func (e *env) subscribe(targetNamespaces []string) {
+// install mode and a Subscription to source starting at startingCSV with
+// manual approval.
+func (e *env) subscribe(targetNamespaces []string, source, startingCSV string) {
 	ctx := e.ctx
 	if err := e.c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNS}}); err != nil {
 		e.t.Fatal(err)
@@ -203,15 +309,15 @@ func (e *env) subscribe(targetNamespaces []string) {
 	sub := &operatorsv1alpha1.Subscription{
 		ObjectMeta: metav1.ObjectMeta{Name: pkg, Namespace: operatorNS},
 		Spec: &operatorsv1alpha1.SubscriptionSpec{
-			CatalogSource: "bitcoin-network-operator-catalog", CatalogSourceNamespace: "olm",
-			Package: pkg, Channel: "stable", StartingCSV: csv010,
+			CatalogSource: source, CatalogSourceNamespace: "olm",
+			Package: pkg, Channel: "stable", StartingCSV: startingCSV,
 			InstallPlanApproval: operatorsv1alpha1.ApprovalManual,
 		},
 	}
 	if err := e.c.Create(ctx, sub); err != nil {
 		e.t.Fatal(err)
 	}
-	e.step("Subscription %s/%s created (channel stable, starting at %s, manual approval)", operatorNS, pkg, csv010)
+	e.step("Subscription %s/%s created (catalog %s, channel stable, starting at %s, manual approval)", operatorNS, pkg, source, startingCSV)
 }
 
 // approve approves the InstallPlan the Subscription currently points at
@@ -270,10 +376,10 @@ func (e *env) waitCSVSucceeded(name string) *operatorsv1alpha1.ClusterServiceVer
 	return csv
 }
 
-// runOperator runs the operator binary with the identity of the
-// ServiceAccount OLM created for csv, and the WATCH_NAMESPACE OLM gave the
-// Deployment. The Deployment's pod is simulated, so this process is the
-// operator.
+// runOperator runs csv's release of the operator with the identity of the
+// ServiceAccount OLM created for it, and the environment OLM gave the
+// Deployment (WATCH_NAMESPACE, the downward API's namespace, the images).
+// The Deployment's pod is simulated, so this process is the operator.
 func (e *env) runOperator(csv *operatorsv1alpha1.ClusterServiceVersion) {
 	if e.operator != nil {
 		e.step("stopping the previous operator process")
@@ -311,12 +417,21 @@ func (e *env) runOperator(csv *operatorsv1alpha1.ClusterServiceVersion) {
 	}
 	env := []string{"KUBECONFIG=" + path, "WATCH_NAMESPACE=" + watch}
 	for _, v := range spec.Spec.Template.Spec.Containers[0].Env {
-		if strings.HasPrefix(v.Name, "RELATED_IMAGE_") {
+		switch {
+		case strings.HasPrefix(v.Name, "RELATED_IMAGE_"):
 			env = append(env, v.Name+"="+v.Value)
+		case v.ValueFrom != nil && v.ValueFrom.FieldRef != nil && v.ValueFrom.FieldRef.FieldPath == "metadata.namespace":
+			// The downward API a kubelet would fill in.
+			env = append(env, v.Name+"="+operatorNS)
 		}
 	}
-	e.step("running %s as ServiceAccount %s/%s (token from the TokenRequest API), WATCH_NAMESPACE=%q", csv.Name, operatorNS, sa, watch)
-	p, err := e.cluster.StartProcess(fmt.Sprintf("operator-%d", e.opIndex), env, e.manager,
+	manager, ok := e.managers[csv.Spec.Version.String()]
+	if !ok {
+		e.t.Fatalf("no operator binary for %s", csv.Spec.Version)
+	}
+	e.step("running %s's operator as ServiceAccount %s/%s (token from the TokenRequest API), WATCH_NAMESPACE=%q", csv.Name, operatorNS, sa, watch)
+	e.saKubeconfig = path
+	p, err := e.cluster.StartProcess(fmt.Sprintf("operator-%d", e.opIndex), env, manager,
 		"--leader-elect", "--leader-election-namespace="+operatorNS, "--health-probe-bind-address=0",
 		"--metrics-bind-address=0", "--peer-check-interval=5s")
 	if err != nil {
@@ -386,16 +501,79 @@ func (e *env) podIdentities(ns string) map[string]types.UID {
 	return out
 }
 
-// TestOwnNamespaceInstallRunUpgradeAndDelete is the path an OperatorHub
-// user takes: subscribe, install 0.1.0, run a network, upgrade to 0.2.0
-// with the network staying Ready, then delete it and see the garbage
-// collector clean up.
-func TestOwnNamespaceInstallRunUpgradeAndDelete(t *testing.T) {
-	e := setup(t, "127.63.0.0/16")
-	e.subscribe([]string{operatorNS})
-	e.approve(csv010)
-	csv := e.waitCSVSucceeded(csv010)
+// podWatch records every pod UID seen per node pod name, to tell how often
+// an upgrade replaced each node.
+type podWatch struct {
+	mu   sync.Mutex
+	seen map[string][]types.UID
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+func (e *env) watchPods(ns string) *podWatch {
+	ctx, cancel := context.WithCancel(e.ctx)
+	w := &podWatch{seen: map[string][]types.UID{}, stop: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for ctx.Err() == nil {
+			for name, uid := range e.podIdentities(ns) {
+				w.mu.Lock()
+				if !slices.Contains(w.seen[name], uid) {
+					w.seen[name] = append(w.seen[name], uid)
+				}
+				w.mu.Unlock()
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}()
+	return w
+}
+
+// finish stops the watch and returns the UIDs seen per pod.
+func (w *podWatch) finish() map[string][]types.UID {
+	w.stop()
+	<-w.done
+	return w.seen
+}
+
+// upgrade approves the InstallPlan to csv, waits until OLM replaced the
+// previous CSV, and runs the new release's operator.
+func (e *env) upgrade(from, to string) *operatorsv1alpha1.ClusterServiceVersion {
+	e.step("upgrading: approving the InstallPlan to %s", to)
+	e.approve(to)
+	csv := e.waitCSVSucceeded(to)
+	e.eventually(2*time.Minute, "OLM removes "+from, func() error {
+		old := &operatorsv1alpha1.ClusterServiceVersion{}
+		err := e.c.Get(e.ctx, types.NamespacedName{Namespace: operatorNS, Name: from}, old)
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("still there: phase %s (%v)", old.Status.Phase, err)
+	})
+	e.step("OLM replaced %s with %s", from, to)
 	e.runOperator(csv)
+	return csv
+}
+
+func (e *env) configHash(ns, name string) string {
+	sts := &appsv1.StatefulSet{}
+	if err := e.c.Get(e.ctx, types.NamespacedName{Namespace: ns, Name: name}, sts); err != nil {
+		e.t.Fatal(err)
+	}
+	return sts.Spec.Template.Annotations["bitcoin.network-operator.dev/config-hash"]
+}
+
+// TestOwnNamespaceInstallRunUpgradeTwiceAndDelete is the path an
+// OperatorHub user takes: subscribe, install 0.1.0, run a network, upgrade
+// to 0.2.0 and, once a newer catalog is published, to this release, with the
+// network kept; then delete it and see the garbage collector clean up.
+func TestOwnNamespaceInstallRunUpgradeTwiceAndDelete(t *testing.T) {
+	current := currentVersion(t)
+	csvCurrent := pkg + ".v" + current
+	e := setup(t, "127.63.0.0/16", "0.2.0")
+	e.subscribe([]string{operatorNS}, catalogSource("0.2.0"), csv010)
+	e.approve(csv010)
+	e.runOperator(e.waitCSVSucceeded(csv010))
 
 	n := e.createNetwork(operatorNS, "regtest", 3)
 	e.waitNetworkReady(n)
@@ -412,35 +590,51 @@ func TestOwnNamespaceInstallRunUpgradeAndDelete(t *testing.T) {
 		t.Errorf("a network outside the OperatorGroup's namespaces has status %+v (%v)", other.Status, err)
 	}
 
-	e.step("upgrading: approving the InstallPlan to %s", csv020)
-	before := e.podIdentities(operatorNS)
-	sts := &appsv1.StatefulSet{}
-	if err := e.c.Get(e.ctx, types.NamespacedName{Namespace: operatorNS, Name: "regtest"}, sts); err != nil {
-		t.Fatal(err)
-	}
-	hashBefore := sts.Spec.Template.Annotations["bitcoin.network-operator.dev/config-hash"]
-	e.approve(csv020)
-	csv = e.waitCSVSucceeded(csv020)
-	e.eventually(2*time.Minute, "OLM removes "+csv010, func() error {
-		old := &operatorsv1alpha1.ClusterServiceVersion{}
-		err := e.c.Get(e.ctx, types.NamespacedName{Namespace: operatorNS, Name: csv010}, old)
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("still there: phase %s (%v)", old.Status.Phase, err)
-	})
-	e.step("OLM replaced %s with %s", csv010, csv020)
-	e.runOperator(csv)
+	// 0.1.0 → 0.2.0 restarts no node.
+	before, hashBefore := e.podIdentities(operatorNS), e.configHash(operatorNS, "regtest")
+	e.upgrade(csv010, csv020)
 	after := e.waitNetworkReady(cur)
 	if got := e.podIdentities(operatorNS); len(before) != 4 || !mapsEqual(before, got) {
-		t.Errorf("node pods changed across the upgrade: before %v, after %v", before, got)
+		t.Errorf("node pods changed across the upgrade to 0.2.0: before %v, after %v", before, got)
 	}
-	if err := e.c.Get(e.ctx, client.ObjectKeyFromObject(sts), sts); err != nil {
-		t.Fatal(err)
+	if h := e.configHash(operatorNS, "regtest"); h != hashBefore {
+		t.Errorf("config hash changed across the upgrade to 0.2.0 (%s → %s): nodes would restart", hashBefore, h)
 	}
-	if h := sts.Spec.Template.Annotations["bitcoin.network-operator.dev/config-hash"]; h != hashBefore {
-		t.Errorf("config hash changed across the upgrade (%s → %s): nodes would restart", hashBefore, h)
+	e.step("network still Ready after the upgrade to 0.2.0: same pods, same config hash")
+
+	// A newer catalog publishes this release; the upgrade restarts a node
+	// only where its release notes (the CSV description) say why.
+	e.serveCatalog(current)
+	e.switchCatalog(catalogSource(current))
+	watch := e.watchPods(operatorNS)
+	csv := e.upgrade(csv020, csvCurrent)
+	// The new operator has taken over once it wrote the status only it
+	// knows (peerAddresses); its Ready then also means any roll-out it
+	// started is done.
+	e.eventually(3*time.Minute, "the "+current+" operator's status", func() error {
+		if err := e.c.Get(e.ctx, client.ObjectKeyFromObject(after), after); err != nil {
+			return err
+		}
+		if len(after.Status.PeerAddresses) == 0 {
+			return fmt.Errorf("no status.peerAddresses yet")
+		}
+		return nil
+	})
+	after = e.waitNetworkReady(after)
+	seen := watch.finish()
+	replaced := 0
+	for name, uids := range seen {
+		if len(uids) > 2 {
+			t.Errorf("pod %s replaced %d times during one upgrade", name, len(uids)-1)
+		}
+		if len(uids) > 1 {
+			replaced++
+		}
 	}
+	if replaced > 0 && !strings.Contains(csv.Spec.Description, "restarts every node once") {
+		t.Errorf("the upgrade to %s replaced %d nodes, and its release notes do not say it restarts them", current, replaced)
+	}
+	e.step("upgrade to %s: %d of %d node pods replaced once, as its release notes say", current, replaced, len(seen))
 	crd := &apiextensionsv1.CustomResourceDefinition{}
 	if err := e.c.Get(e.ctx, types.NamespacedName{Name: "bitcoinnetworks.bitcoin.network-operator.dev"}, crd); err != nil {
 		t.Fatal(err)
@@ -448,8 +642,35 @@ func TestOwnNamespaceInstallRunUpgradeAndDelete(t *testing.T) {
 	if !slices.Equal(crd.Status.StoredVersions, []string{"v1alpha1"}) {
 		t.Errorf("CRD storedVersions %v, want [v1alpha1]", crd.Status.StoredVersions)
 	}
-	e.step("network still Ready after the upgrade: %d nodes, same pods, same config hash; storedVersions %v",
-		len(after.Status.Nodes), crd.Status.StoredVersions)
+	if len(after.Status.PeerAddresses) != 4 || after.Status.Nodes[0].ExpectedPeers == 0 || after.Status.Nodes[0].Peers != after.Status.Nodes[0].ExpectedPeers {
+		t.Errorf("status after the upgrade: peerAddresses %v, node 0 %+v; want the new fields filled in", after.Status.PeerAddresses, after.Status.Nodes[0])
+	}
+	e.step("network Ready after the upgrade to %s; storedVersions %v; status.peerAddresses %v", current, crd.Status.StoredVersions, after.Status.PeerAddresses)
+
+	// The release isolates the nodes: a NetworkPolicy the network owns.
+	policy := &networkingv1.NetworkPolicy{}
+	e.eventually(time.Minute, "the network's NetworkPolicy", func() error {
+		return e.c.Get(e.ctx, types.NamespacedName{Namespace: operatorNS, Name: "regtest-nodes"}, policy)
+	})
+	if !metav1.IsControlledBy(policy, after) || policy.Spec.Ingress[1].From[0].NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] != operatorNS {
+		t.Errorf("NetworkPolicy %s: owners %v, RPC admitted from %+v; want it owned by the network and RPC from %s", policy.Name, policy.OwnerReferences, policy.Spec.Ingress[1].From, operatorNS)
+	}
+	e.step("NetworkPolicy %s applied, owned by the network, RPC admitted from the operator's namespace only", policy.Name)
+
+	// Installed for its own namespace, the operator can read no Secret
+	// elsewhere.
+	foreign := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "elsewhere", Name: "team-b-wallet"}, StringData: map[string]string{"key": "value"}}
+	if err := e.c.Create(e.ctx, foreign); err != nil {
+		t.Fatal(err)
+	}
+	asOperator := e.operatorClient()
+	if err := asOperator.Get(e.ctx, client.ObjectKeyFromObject(foreign), &corev1.Secret{}); !apierrors.IsForbidden(err) {
+		t.Errorf("the OwnNamespace operator reading a Secret in another namespace: %v, want Forbidden", err)
+	}
+	if err := asOperator.Get(e.ctx, types.NamespacedName{Namespace: operatorNS, Name: "regtest-rpc"}, &corev1.Secret{}); err != nil {
+		t.Errorf("the operator reading its network's Secret: %v", err)
+	}
+	e.step("as its ServiceAccount, the operator is forbidden to read Secret elsewhere/%s and may read its own", foreign.Name)
 
 	if err := e.c.Delete(e.ctx, after); err != nil {
 		t.Fatal(err)
@@ -461,6 +682,8 @@ func TestOwnNamespaceInstallRunUpgradeAndDelete(t *testing.T) {
 			&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "regtest-config"}},
 			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "regtest-rpc"}},
 			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "regtest-tls"}},
+			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "regtest-btcd-config"}},
+			&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "regtest-nodes"}},
 		} {
 			err := e.c.Get(e.ctx, types.NamespacedName{Namespace: operatorNS, Name: obj.GetName()}, obj)
 			if !apierrors.IsNotFound(err) {
@@ -469,16 +692,30 @@ func TestOwnNamespaceInstallRunUpgradeAndDelete(t *testing.T) {
 		}
 		return nil
 	})
-	e.step("deleted: the garbage collector removed the StatefulSet, Service, ConfigMap and Secrets")
+	e.step("deleted the network: the garbage collector removed its StatefulSet, Service, ConfigMap, Secrets and NetworkPolicy")
 }
 
-// TestAllNamespacesInstallWatchesEveryNamespace installs with a global
-// OperatorGroup and runs a network in a namespace of its own.
+// operatorClient acts as the operator's ServiceAccount.
+func (e *env) operatorClient() client.Client {
+	cfg, err := clientcmd.BuildConfigFromFlags("", e.saKubeconfig)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme.Scheme})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+// TestAllNamespacesInstallWatchesEveryNamespace installs this release with
+// a global OperatorGroup and runs a network in a namespace of its own.
 func TestAllNamespacesInstallWatchesEveryNamespace(t *testing.T) {
-	e := setup(t, "127.64.0.0/16")
-	e.subscribe(nil)
-	e.approve(csv010)
-	e.runOperator(e.waitCSVSucceeded(csv010))
+	current := currentVersion(t)
+	e := setup(t, "127.64.0.0/16", current)
+	e.subscribe(nil, catalogSource(current), pkg+".v"+current)
+	e.approve(pkg + ".v" + current)
+	e.runOperator(e.waitCSVSucceeded(pkg + ".v" + current))
 	e.waitNetworkReady(e.createNetwork("team-a", "devnet", 3))
 }
 

@@ -24,16 +24,21 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
 )
 
@@ -110,6 +115,18 @@ func TestDefaultDeploymentIsAcceptedAndRestricted(t *testing.T) {
 			t.Errorf("manager args %q lack %s", args, want)
 		}
 	}
+	// The nodes' NetworkPolicies admit RPC from the pods with these labels
+	// in the namespace POD_NAMESPACE names.
+	for k, v := range resources.OperatorPodLabels {
+		if deployment.Spec.Template.Labels[k] != v {
+			t.Errorf("manager pod label %s=%q, want %q: the nodes' NetworkPolicy would shut the operator out", k, deployment.Spec.Template.Labels[k], v)
+		}
+	}
+	if !slices.ContainsFunc(c.Env, func(e corev1.EnvVar) bool {
+		return e.Name == "POD_NAMESPACE" && e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.namespace"
+	}) {
+		t.Errorf("manager env %v lacks POD_NAMESPACE from the downward API", c.Env)
+	}
 	if c.Resources.Limits.Memory().IsZero() || c.Resources.Requests.Cpu().IsZero() {
 		t.Errorf("manager resources %v: want requests and limits", c.Resources)
 	}
@@ -133,5 +150,59 @@ func TestSamplesAreValidNetworks(t *testing.T) {
 	for _, u := range objs {
 		u.SetNamespace("default")
 		apply(t, u)
+	}
+}
+
+// TestOperatorRBACIsTheReviewedAllowList compares the operator's rules,
+// generated from its +kubebuilder:rbac markers, to the list reviewed here:
+// a new permission is a visible change to this test. No wildcard, no delete
+// beyond NetworkPolicies (removed when a network disables them; everything
+// else is the garbage collector's).
+func TestOperatorRBACIsTheReviewedAllowList(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(envtest.RepoRoot(), "config", "rbac", "role.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := &rbacv1.ClusterRole{}
+	if err := yaml.Unmarshal(raw, role); err != nil {
+		t.Fatal(err)
+	}
+	reviewed := map[string]string{
+		"/configmaps":                        "create,get,list,patch,watch",
+		"/secrets":                           "create,get,list,patch,watch",
+		"/services":                          "create,get,list,patch,watch",
+		"/pods":                              "get,list,watch",
+		"apps/statefulsets":                  "create,get,list,patch,watch",
+		"networking.k8s.io/networkpolicies":  "create,delete,get,list,patch,watch",
+		"authentication.k8s.io/tokenreviews": "create",
+		"authorization.k8s.io/subjectaccessreviews":               "create",
+		"bitcoin.network-operator.dev/bitcoinnetworks":            "get,list,watch",
+		"bitcoin.network-operator.dev/bitcoinnetworks/finalizers": "update",
+		"bitcoin.network-operator.dev/bitcoinnetworks/status":     "get,patch,update",
+		"events.k8s.io/events":                                    "create,patch",
+	}
+	got := map[string]string{}
+	for _, r := range role.Rules {
+		for _, g := range r.APIGroups {
+			for _, res := range r.Resources {
+				for _, s := range append(append([]string{g, res}, r.Verbs...), r.ResourceNames...) {
+					if strings.Contains(s, "*") {
+						t.Errorf("wildcard in rule %+v", r)
+					}
+				}
+				verbs := slices.Sorted(slices.Values(r.Verbs))
+				got[g+"/"+res] = strings.Join(verbs, ",")
+			}
+		}
+	}
+	for k, v := range got {
+		if reviewed[k] != v {
+			t.Errorf("%s: %q, reviewed %q", k, v, reviewed[k])
+		}
+	}
+	for k := range reviewed {
+		if _, ok := got[k]; !ok {
+			t.Errorf("%s: reviewed but not granted", k)
+		}
 	}
 }

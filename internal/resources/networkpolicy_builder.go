@@ -1,0 +1,71 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package resources
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+)
+
+// OperatorPodLabels are the labels of the operator's own pods (its
+// Deployment in config/manager, and so in the CSV): the pods the nodes
+// accept RPC from.
+var OperatorPodLabels = map[string]string{
+	"app.kubernetes.io/name": "bitcoin-network-operator",
+	"control-plane":          "controller-manager",
+}
+
+// namespaceNameLabel is set by the API server on every namespace.
+const namespaceNameLabel = "kubernetes.io/metadata.name"
+
+// NetworkPolicyName is the name of a network's NetworkPolicy.
+func NetworkPolicyName(n *v1alpha1.BitcoinNetwork) string { return n.Name + "-nodes" }
+
+// DesiredNetworkPolicy renders the policy that admits, to the network's
+// nodes, P2P connections from its own nodes and RPC connections from the
+// operator's pods in operatorNamespace, and nothing else. Traffic the nodes
+// start (to public peers on signet and testnet, to DNS) is not restricted.
+func DesiredNetworkPolicy(n *v1alpha1.BitcoinNetwork, operatorNamespace string) *networkingv1.NetworkPolicy {
+	tcp := ptr.To(corev1.ProtocolTCP)
+	nodes := metav1.LabelSelector{MatchLabels: SelectorLabels(n)}
+	return &networkingv1.NetworkPolicy{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
+		ObjectMeta: objectMeta(n, NetworkPolicyName(n)),
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: nodes,
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+			Ingress: []networkingv1.NetworkPolicyIngressRule{
+				{
+					From:  []networkingv1.NetworkPolicyPeer{{PodSelector: &nodes}},
+					Ports: []networkingv1.NetworkPolicyPort{{Protocol: tcp, Port: ptr.To(intstr.FromString(PortNameP2P))}},
+				},
+				{
+					From: []networkingv1.NetworkPolicyPeer{{
+						NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{namespaceNameLabel: operatorNamespace}},
+						PodSelector:       &metav1.LabelSelector{MatchLabels: OperatorPodLabels},
+					}},
+					Ports: []networkingv1.NetworkPolicyPort{{Protocol: tcp, Port: ptr.To(intstr.FromString(PortNameRPC))}},
+				},
+			},
+		},
+	}
+}
