@@ -42,6 +42,7 @@ import (
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/rpcauth"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/fixture"
 )
 
 func createNetwork(t *testing.T, ns, name string, mutate func(*v1alpha1.BitcoinNetwork)) *v1alpha1.BitcoinNetwork {
@@ -682,24 +683,10 @@ func TestMaxConnectionsTooLowForTheMeshDegradesTheNetworkAndKeepsItsNodes(t *tes
 	})
 }
 
-// eventCount counts the events of a reason about the network, series
-// included (the recorder folds repeats into one event with a count).
+// eventCount counts the events of a reason about the network.
 func eventCount(t *testing.T, n *v1alpha1.BitcoinNetwork, reason string) int {
 	t.Helper()
-	list := &eventsv1.EventList{}
-	if err := k8s.List(context.Background(), list, client.InNamespace(n.Namespace)); err != nil {
-		t.Fatal(err)
-	}
-	count := 0
-	for _, e := range list.Items {
-		if e.Regarding.Name == n.Name && e.Regarding.Kind == "BitcoinNetwork" && e.Reason == reason {
-			count++
-			if e.Series != nil {
-				count += int(e.Series.Count) - 1
-			}
-		}
-	}
-	return count
+	return fixture.EventCount(t, k8s, n, reason)
 }
 
 // denyStatefulSetsAbove installs an admission policy, as a cluster admin
