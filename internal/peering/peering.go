@@ -25,6 +25,7 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/topology"
@@ -54,6 +55,28 @@ type Options struct {
 	NetworkAddresses []string
 	// Concurrency bounds the nodes called at once.
 	Concurrency int
+	// PassTimeout bounds the observation of the nodes, asked concurrently
+	// (each node's calls too), so that slow nodes cost a pass at most this
+	// long before the others are repaired; their changes get as long again
+	// (plus Core's connect timeout for onetry). 0 leaves each call's own
+	// deadline as the only bound.
+	PassTimeout time.Duration
+	// MaxActions caps a node's adds and removes in one pass (0: 16): a
+	// hostile or confused node cannot make one pass arbitrarily long. The
+	// rest waits for the next pass.
+	MaxActions int
+}
+
+// defaultMaxActions is Options.MaxActions when unset: twice Core's cap on
+// added peers.
+const defaultMaxActions = 16
+
+// phase bounds one phase of a pass by opts.PassTimeout plus extra.
+func phase(ctx context.Context, opts Options, extra time.Duration) (context.Context, context.CancelFunc) {
+	if opts.PassTimeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, opts.PassTimeout+extra)
 }
 
 // NodeReport is what one node told, and what was done to it.
@@ -115,9 +138,11 @@ func Repair(ctx context.Context, members []Member, opts Options) (Report, error)
 	report := Report{Nodes: map[int]*NodeReport{}}
 	observations := map[int]Observation{}
 	var mu sync.Mutex
+	observeCtx, cancel := phase(ctx, opts, 0)
+	defer cancel()
 	forEachReady(members, opts.Concurrency, func(m Member) {
 		r := &NodeReport{}
-		obs, err := observe(ctx, m.Node, r)
+		obs, err := observe(observeCtx, m.Node, r)
 		mu.Lock()
 		defer mu.Unlock()
 		report.Nodes[m.Ordinal] = r
@@ -140,13 +165,19 @@ func Repair(ctx context.Context, members []Member, opts Options) (Report, error)
 	}
 	report.PlannedEdges, report.ConnectedEdges, report.WaitingEdges = plan.PlannedEdges, plan.ConnectedEdges, plan.WaitingEdges
 
+	actCtx, cancelAct := phase(ctx, opts, bitcoin.ConnectTimeout)
+	defer cancelAct()
+	maxActions := opts.MaxActions
+	if maxActions <= 0 {
+		maxActions = defaultMaxActions
+	}
 	forEachReady(members, opts.Concurrency, func(m Member) {
 		mu.Lock()
 		r := report.Nodes[m.Ordinal]
 		acts := plan.Actions[m.Ordinal]
 		mu.Unlock()
 		if r.Reachable {
-			act(ctx, m.Node, acts, opts.Implementation, r)
+			act(actCtx, m.Node, acts.capped(maxActions), opts.Implementation, r)
 		}
 	})
 	report.Record = record(members, observations, report, opts.NetworkAddresses)
@@ -189,31 +220,49 @@ type Observation struct {
 	Outbound []string
 }
 
+// observe asks a node for its height, added peers and connections, the
+// three calls at once: a node that answers each just in time still gives
+// its answers within one call's deadline.
 func observe(ctx context.Context, node bitcoin.Node, r *NodeReport) (Observation, error) {
 	var obs Observation
-	var err error
-	r.Calls++
-	if obs.BlockHeight, err = node.BlockCount(ctx); err != nil {
-		return obs, err
-	}
-	r.Calls++
-	if obs.Added, err = node.AddedNodes(ctx); err != nil {
-		return obs, err
-	}
-	r.Calls++
-	peers, err := node.Peers(ctx)
+	var peers []bitcoin.Peer
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	wg.Add(3)
+	go func() { defer wg.Done(); obs.BlockHeight, errs[0] = node.BlockCount(ctx) }()
+	go func() { defer wg.Done(); obs.Added, errs[1] = node.AddedNodes(ctx) }()
+	go func() { defer wg.Done(); peers, errs[2] = node.Peers(ctx) }()
+	wg.Wait()
+	r.Calls += 3
 	for _, p := range peers {
 		if !p.Inbound {
 			obs.Outbound = append(obs.Outbound, p.Address)
 		}
 	}
-	return obs, err
+	for _, err := range errs {
+		if err != nil {
+			return obs, err
+		}
+	}
+	return obs, nil
 }
 
 // Actions are the changes to make on one node.
 type Actions struct {
 	Add    []string
 	Remove []string
+}
+
+// capped keeps at most max actions, removals first (they free Core's
+// added-peer slots).
+func (a Actions) capped(max int) Actions {
+	if len(a.Remove) >= max {
+		return Actions{Remove: a.Remove[:max]}
+	}
+	if len(a.Remove)+len(a.Add) > max {
+		a.Add = a.Add[:max-len(a.Remove)]
+	}
+	return a
 }
 
 // Decision is what Decide found and chose.

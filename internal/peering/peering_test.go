@@ -19,6 +19,7 @@ package peering_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -274,5 +275,64 @@ func TestAddressesAreRememberedUntilNoNodeListsThem(t *testing.T) {
 	}
 	if added, _ := members[0].Node.AddedNodes(ctx); slices.ContainsFunc(added, func(a bitcoin.AddedNode) bool { return a.Address == gone }) {
 		t.Errorf("node 0 still lists %s", gone)
+	}
+}
+
+// A hung node costs a pass its PassTimeout, not its calls' own (longer)
+// deadline: the other nodes are observed and repaired regardless.
+func TestAHungNodeDelaysTheOthersOnlyByThePassTimeout(t *testing.T) {
+	ctx := context.Background()
+	_, members := fakeNetwork(t, 4)
+	release := make(chan struct{})
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer hung.Close()
+	defer close(release)
+	// Node 3's RPC hangs; its calls would wait out 5 s each.
+	members[3].Node = bitcoin.New(bitcoin.Bitcoind, bitcoin.Endpoint{Address: strings.TrimPrefix(hung.URL, "http://")}, bitcoin.Transport(nil), 5*time.Second)
+	opts := peering.Options{Implementation: bitcoin.Bitcoind, Topology: topology.Mesh, Size: 4, Concurrency: 4, PassTimeout: 300 * time.Millisecond}
+	start := time.Now()
+	r, err := peering.Repair(ctx, members, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	if took > 2*time.Second {
+		t.Errorf("the pass took %v with a 300ms pass timeout: it waited for the hung node", took)
+	}
+	if r.Nodes[3].Reachable || r.Nodes[3].Err == nil {
+		t.Errorf("the hung node is not marked: %+v", r.Nodes[3])
+	}
+	// Among nodes 0..2 every edge (0→1, 2→0, 1→2) was added this pass.
+	added := 0
+	for o := 0; o < 3; o++ {
+		added += len(r.Nodes[o].Added)
+	}
+	if added != 3 {
+		t.Errorf("%d edges among the healthy nodes added, want 3", added)
+	}
+}
+
+// One pass makes at most MaxActions changes on a node, removals first.
+func TestActionsPerPassAreCapped(t *testing.T) {
+	ctx := context.Background()
+	_, members := fakeNetwork(t, 2)
+	var stale []string
+	for i := 0; i < 20; i++ {
+		a := fmt.Sprintf("127.0.51.%d:18444", i+1)
+		stale = append(stale, a)
+		if err := members[0].Node.AddPeer(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := peering.Options{Implementation: bitcoin.Bitcoind, Topology: topology.Mesh, Size: 2, Concurrency: 2, MaxActions: 5,
+		NetworkAddresses: append([]string{addr(0), addr(1)}, stale...)}
+	r, _ := peering.Repair(ctx, members, opts)
+	if n := len(r.Nodes[0].Removed) + len(r.Nodes[0].Added); n != 5 || len(r.Nodes[0].Removed) != 5 {
+		t.Errorf("node 0: removed %d, added %d in one pass; want 5 removals", len(r.Nodes[0].Removed), len(r.Nodes[0].Added))
 	}
 }
