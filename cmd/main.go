@@ -63,6 +63,7 @@ func main() {
 	flag.DurationVar(&peers.RPCTimeout, "rpc-timeout", bitcoin.DefaultTimeout, "Deadline of each RPC call to a node.")
 	flag.DurationVar(&peers.CheckInterval, "peer-check-interval", controllers.DefaultPeerCheckInterval, "How often to verify and repair the nodes' peers when nothing changes (a network's spec.peerCheckInterval overrides it).")
 	flag.IntVar(&peers.Concurrency, "rpc-concurrency", 8, "How many nodes of one network the operator calls at once.")
+	flag.IntVar(&peers.NetworkConcurrency, "peer-check-concurrency", controllers.DefaultNetworkConcurrency, "How many networks' peers the operator checks at once; node RPC never holds up applying objects and writing status.")
 	var volumeGroup string
 	flag.StringVar(&volumeGroup, "volume-fsgroup", "auto", "Give node pods with persistent storage an fsGroup, so the non-root node can write a new volume: true, false, or auto (true unless the cluster is OpenShift, whose restricted SCC assigns one).")
 	opts := zap.Options{Development: false}

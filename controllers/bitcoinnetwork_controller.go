@@ -40,10 +40,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"golang.org/x/time/rate"
 
@@ -85,8 +87,10 @@ type BitcoinNetworkReconciler struct {
 	// scaleEvents holds, per network, the StatefulSet generation the last
 	// Created or Scaled event was recorded for (see recordScaling).
 	scaleEvents sync.Map
-	// progress holds, per network, its last repair pass (peering.Progress).
-	progress sync.Map
+	// store is what the object and peering controllers share per network.
+	store peerStore
+	// wakePeering starts a peer check (see peering_controller.go).
+	wakePeering chan<- event.GenericEvent
 }
 
 // +kubebuilder:rbac:groups=bitcoin.network-operator.dev,resources=bitcoinnetworks,verbs=get;list;watch
@@ -129,19 +133,33 @@ func (r *BitcoinNetworkReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		return ctrl.Result{}, errors.Join(applyErr, fmt.Errorf("listing pods: %w", err))
 	}
 	nodePods := status.ControlledPods(pods.Items, applied.statefulSet)
-	check := &peerCheck{after: r.checkInterval(n)}
+	var peers *status.Peering
+	var repaired map[string]int
 	if applied.problem == nil && n.Spec.Topology != v1alpha1.TopologyNone {
-		var err error
-		if check, err = r.checkPeers(ctx, n, nodePods, applied.access); err != nil {
-			return ctrl.Result{}, err
+		if r.store.publishAccess(req.NamespacedName, applied.access) {
+			wake(ctx, r.wakePeering, n)
+		}
+		if peers, repaired = r.store.takeResult(req.NamespacedName, n.Generation); peers == nil {
+			// No peer check has run on this generation yet: its outcome
+			// wakes this reconciler, and the status then tells the truth
+			// about both objects and peers.
+			return ctrl.Result{}, applyErr
 		}
 	}
 	newStatus := status.Compute(status.Observed{
 		Network: n, Pods: nodePods, StatefulSet: applied.statefulSet, DesiredConfigHash: applied.configHash,
-		Problem: applied.problem, ClusterDomain: r.ClusterDomain, Peering: check.status,
+		Problem: applied.problem, ClusterDomain: r.ClusterDomain, Peering: peers,
 	})
-	recordMetrics(n, newStatus, check.status, check.changes)
-	if err := r.writeStatus(ctx, n, newStatus, check.repaired, nodePods); err != nil {
+	recordMetrics(n, newStatus, peers)
+	if err := r.writeStatus(ctx, n, newStatus, repaired, nodePods); err != nil {
+		r.store.returnRepaired(req.NamespacedName, repaired)
+		if apierrors.IsConflict(err) && applyErr == nil {
+			// The cache had not caught up with a write yet (a peer check
+			// woke this reconcile right after the last one): try again on
+			// fresh data, no error to report.
+			log.V(1).Info("status changed meanwhile; reconciling again")
+			return ctrl.Result{RequeueAfter: conflictRetry}, nil
+		}
 		return ctrl.Result{}, errors.Join(applyErr, err)
 	}
 	if applyErr != nil {
@@ -153,14 +171,15 @@ func (r *BitcoinNetworkReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		log.Info("network blocked", "reason", applied.problem.Reason, "message", applied.problem.Message)
 		return ctrl.Result{}, nil
 	}
-	return ctrl.Result{RequeueAfter: check.after}, nil
+	// The peering controller wakes this one when a pass changes anything.
+	return ctrl.Result{}, nil
 }
 
 // forget drops what the operator keeps in memory about a network.
 func (r *BitcoinNetworkReconciler) forget(namespace, name string) {
 	r.transports.forget(namespace, name)
 	r.scaleEvents.Delete(types.NamespacedName{Namespace: namespace, Name: name})
-	r.progress.Delete(types.NamespacedName{Namespace: namespace, Name: name})
+	r.store.forget(types.NamespacedName{Namespace: namespace, Name: name})
 	forgetMetrics(namespace, name)
 }
 
@@ -422,6 +441,10 @@ func (r *BitcoinNetworkReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}); err != nil {
 		return fmt.Errorf("indexing %s: %w", rpcSecretNameField, err)
 	}
+	wakeNetwork := make(chan event.GenericEvent, 64)
+	if err := r.setupPeering(mgr, wakeNetwork); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		// Status writes do not change the generation: no self-triggering.
 		For(&v1alpha1.BitcoinNetwork{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
@@ -432,9 +455,14 @@ func (r *BitcoinNetworkReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&networkingv1.NetworkPolicy{}).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(networkOfPod)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.networksUsingSecret)).
+		WatchesRawSource(source.Channel(wakeNetwork, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{RateLimiter: retryLimiter()}).
 		Complete(r)
 }
+
+// conflictRetry is how soon a status write that lost an optimistic-lock
+// race is computed again.
+const conflictRetry = 200 * time.Millisecond
 
 // maxRetryDelay caps the backoff of a failing reconcile: controller-runtime's
 // default grows to 16 minutes, so a network would stay stale that long after

@@ -55,7 +55,7 @@ func init() {
 }
 
 // recordMetrics publishes a network's state after a reconcile.
-func recordMetrics(n *v1alpha1.BitcoinNetwork, st v1alpha1.BitcoinNetworkStatus, p *status.Peering, repairs int) {
+func recordMetrics(n *v1alpha1.BitcoinNetwork, st v1alpha1.BitcoinNetworkStatus, p *status.Peering) {
 	ns, name := n.Namespace, n.Name
 	networkNodes.WithLabelValues(ns, name, "desired").Set(float64(n.Spec.Nodes))
 	networkNodes.WithLabelValues(ns, name, "current").Set(float64(st.CurrentNodes))
@@ -80,9 +80,6 @@ func recordMetrics(n *v1alpha1.BitcoinNetwork, st v1alpha1.BitcoinNetworkStatus,
 		if node.BlockHeight > 0 || node.Message == "" {
 			nodeBlockHeight.WithLabelValues(ns, name, node.Name).Set(float64(node.BlockHeight))
 		}
-	}
-	if repairs > 0 {
-		peerRepairs.WithLabelValues(ns, name).Add(float64(repairs))
 	}
 }
 

@@ -51,6 +51,16 @@ type PeerOptions struct {
 	CheckInterval time.Duration
 	// Concurrency bounds the nodes of one network called at once.
 	Concurrency int
+	// NetworkConcurrency bounds the networks checked at once (default
+	// DefaultNetworkConcurrency).
+	NetworkConcurrency int
+}
+
+func (o PeerOptions) rpcTimeout() time.Duration {
+	if o.RPCTimeout > 0 {
+		return o.RPCTimeout
+	}
+	return bitcoin.DefaultTimeout
 }
 
 // DefaultPeerCheckInterval is the default period of peer verification.
@@ -114,7 +124,8 @@ type peerCheck struct {
 
 // checkPeers verifies and repairs the peer network of a network's ready
 // nodes, and returns what it saw and changed.
-func (r *BitcoinNetworkReconciler) checkPeers(ctx context.Context, n *v1alpha1.BitcoinNetwork, pods []corev1.Pod, access nodeAccess) (*peerCheck, error) {
+func (p *peeringReconciler) checkPeers(ctx context.Context, n *v1alpha1.BitcoinNetwork, pods []corev1.Pod, access nodeAccess) (*peerCheck, error) {
+	r := p.BitcoinNetworkReconciler
 	impl := bitcoin.Bitcoind
 	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
 		impl = bitcoin.Btcd
@@ -144,6 +155,7 @@ func (r *BitcoinNetworkReconciler) checkPeers(ctx context.Context, n *v1alpha1.B
 	var members []peering.Member
 	var networkAddresses []string
 	names := map[int]string{}
+	nodes := map[string]bitcoin.Node{}
 	for i := range pods {
 		p := &pods[i]
 		ordinal, ok := status.Ordinal(resources.StatefulSetName(n), p)
@@ -164,6 +176,7 @@ func (r *BitcoinNetworkReconciler) checkPeers(ctx context.Context, n *v1alpha1.B
 			}
 			endpoint.TLS = transport.TLSClientConfig
 			m.Node = bitcoin.New(impl, endpoint, transport, r.Peers.RPCTimeout)
+			nodes[p.Name] = m.Node
 		}
 		members = append(members, m)
 		names[int(ordinal)] = p.Name
@@ -172,6 +185,15 @@ func (r *BitcoinNetworkReconciler) checkPeers(ctx context.Context, n *v1alpha1.B
 	// new IP) are still ours until no node lists them: the record in the
 	// status keeps them (and the last node list, for a status written
 	// before the record existed).
+	// The last pass's record covers what the status may not show yet.
+	key := types.NamespacedName{Namespace: n.Namespace, Name: n.Name}
+	var progress peering.Progress
+	var suspects map[int]bool
+	p.store.with(key, func(st *peerState) {
+		networkAddresses = append(networkAddresses, st.record...)
+		progress = st.progress
+		suspects = suspectOrdinals(st.suspects, names)
+	})
 	networkAddresses = append(networkAddresses, n.Status.PeerAddresses...)
 	for _, old := range n.Status.Nodes {
 		if old.IP != "" {
@@ -185,18 +207,26 @@ func (r *BitcoinNetworkReconciler) checkPeers(ctx context.Context, n *v1alpha1.B
 		Size:             int(n.Spec.Nodes),
 		NetworkAddresses: networkAddresses,
 		Concurrency:      max(r.Peers.Concurrency, 1),
+		PassTimeout:      r.Peers.rpcTimeout(),
+		Suspect:          suspects,
+		SuspectTimeout:   suspectTimeout,
 	})
 	if err != nil {
 		return nil, err
 	}
 	log := logf.FromContext(ctx)
-	key := types.NamespacedName{Namespace: n.Namespace, Name: n.Name}
-	var progress peering.Progress
-	if p, ok := r.progress.Load(key); ok {
-		progress = p.(peering.Progress)
-	}
 	changed, after, next := progress.Next(report, r.checkInterval(n))
-	r.progress.Store(key, next)
+	p.store.with(key, func(st *peerState) {
+		st.progress, st.record = next, report.Record
+		for ordinal, nr := range report.Nodes {
+			if errors.Is(nr.Err, context.DeadlineExceeded) {
+				st.suspects[names[ordinal]] = true
+			} else if nr.Err == nil {
+				delete(st.suspects, names[ordinal])
+			}
+		}
+	})
+	p.probeSuspects(n, nodes)
 	check := &peerCheck{
 		status: &status.Peering{
 			Nodes:        map[string]status.NodePeering{},

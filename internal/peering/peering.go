@@ -65,6 +65,12 @@ type Options struct {
 	// hostile or confused node cannot make one pass arbitrarily long. The
 	// rest waits for the next pass.
 	MaxActions int
+	// Suspect are the ordinals of nodes whose last observation timed out;
+	// they get SuspectTimeout (when shorter than the pass's) to answer, so
+	// a hung node does not hold up every pass of its network. The caller
+	// probes them with a full deadline elsewhere.
+	Suspect        map[int]bool
+	SuspectTimeout time.Duration
 }
 
 // defaultMaxActions is Options.MaxActions when unset: twice Core's cap on
@@ -142,7 +148,13 @@ func Repair(ctx context.Context, members []Member, opts Options) (Report, error)
 	defer cancel()
 	forEachReady(members, opts.Concurrency, func(m Member) {
 		r := &NodeReport{}
-		obs, err := observe(observeCtx, m.Node, r)
+		octx := observeCtx
+		if opts.Suspect[m.Ordinal] && opts.SuspectTimeout > 0 {
+			var cancel context.CancelFunc
+			octx, cancel = context.WithTimeout(observeCtx, opts.SuspectTimeout)
+			defer cancel()
+		}
+		obs, err := observe(octx, m.Node, r)
 		mu.Lock()
 		defer mu.Unlock()
 		report.Nodes[m.Ordinal] = r

@@ -336,3 +336,32 @@ func TestActionsPerPassAreCapped(t *testing.T) {
 		t.Errorf("node 0: removed %d, added %d in one pass; want 5 removals", len(r.Nodes[0].Removed), len(r.Nodes[0].Added))
 	}
 }
+
+// A node known to have timed out gets only SuspectTimeout in later passes.
+func TestASuspectNodeGetsTheShortBudget(t *testing.T) {
+	ctx := context.Background()
+	_, members := fakeNetwork(t, 3)
+	release := make(chan struct{})
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer hung.Close()
+	defer close(release)
+	members[2].Node = bitcoin.New(bitcoin.Bitcoind, bitcoin.Endpoint{Address: strings.TrimPrefix(hung.URL, "http://")}, bitcoin.Transport(nil), 5*time.Second)
+	opts := peering.Options{Implementation: bitcoin.Bitcoind, Topology: topology.Mesh, Size: 3, Concurrency: 3,
+		PassTimeout: 5 * time.Second, Suspect: map[int]bool{2: true}, SuspectTimeout: 100 * time.Millisecond}
+	start := time.Now()
+	r, err := peering.Repair(ctx, members, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the pass took %v: the suspect node was given the full pass timeout", took)
+	}
+	if r.Nodes[2].Reachable || len(r.Nodes[0].Added)+len(r.Nodes[1].Added) != 1 {
+		t.Errorf("suspect %+v; healthy nodes added %v and %v, want the one edge between them", r.Nodes[2], r.Nodes[0].Added, r.Nodes[1].Added)
+	}
+}
