@@ -50,6 +50,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/miner"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/pki"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/rpcauth"
@@ -136,7 +137,9 @@ func (r *BitcoinNetworkReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	var peers *status.Peering
 	var repaired map[string]int
 	if applied.problem == nil && n.Spec.Topology != v1alpha1.TopologyNone {
-		if r.store.publishAccess(req.NamespacedName, applied.access) {
+		access := applied.access
+		access.miningAddress = applied.miningAddress
+		if r.store.publishAccess(req.NamespacedName, access) {
 			wake(ctx, r.wakePeering, n)
 		}
 		if peers, repaired = r.store.takeResult(req.NamespacedName, n.Generation); peers == nil {
@@ -149,6 +152,7 @@ func (r *BitcoinNetworkReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	newStatus := status.Compute(status.Observed{
 		Network: n, Pods: nodePods, StatefulSet: applied.statefulSet, DesiredConfigHash: applied.configHash,
 		Problem: applied.problem, ClusterDomain: r.ClusterDomain, Peering: peers,
+		MiningAddress: applied.miningAddress, MinerSecretName: applied.minerSecret,
 	})
 	recordMetrics(n, newStatus, peers)
 	if err := r.writeStatus(ctx, n, newStatus, repaired, nodePods); err != nil {
@@ -218,6 +222,9 @@ type appliedNetwork struct {
 	// configHash is the config hash the nodes were given.
 	configHash string
 	access     nodeAccess
+	// miningAddress is where the operator mines to (spec.regtest), and
+	// minerSecret the Secret with its key when the operator made it.
+	miningAddress, minerSecret string
 	// statefulSet is the StatefulSet as the API server returned it.
 	statefulSet *appsv1.StatefulSet
 }
@@ -243,9 +250,18 @@ func (r *BitcoinNetworkReconciler) applyNetwork(ctx context.Context, n *v1alpha1
 	}
 	a.access.credentials = creds
 	credentialsHash := resources.CredentialsHash(creds)
-	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
-		if err := applyObject(ctx, r.Client, resources.DesiredBtcdConfigSecret(n, creds)); err != nil {
+	if n.Spec.Regtest != nil {
+		if a.miningAddress, a.minerSecret, a.problem, err = r.miningAddress(ctx, n); err != nil || a.problem != nil {
 			return a, err
+		}
+	}
+	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
+		if err := applyObject(ctx, r.Client, resources.DesiredBtcdConfigSecret(n, creds, a.miningAddress)); err != nil {
+			return a, err
+		}
+		if a.miningAddress != "" {
+			// btcd reads its mining address at start: a new one rolls it.
+			credentialsHash += "/mining:" + a.miningAddress
 		}
 		tlsSecret, err := r.tlsSecret(ctx, n)
 		if err != nil {
@@ -312,6 +328,29 @@ func (r *BitcoinNetworkReconciler) applyNetworkPolicy(ctx context.Context, n *v1
 	}
 	logf.FromContext(ctx).Info("removed NetworkPolicy", "networkPolicy", existing.Name)
 	return nil
+}
+
+// miningAddress returns the address a regtest network's blocks pay to:
+// spec.regtest.miningAddress, or the one in the miner Secret, which it
+// creates once with a new key.
+func (r *BitcoinNetworkReconciler) miningAddress(ctx context.Context, n *v1alpha1.BitcoinNetwork) (address, secretName string, problem *status.Problem, err error) {
+	if a := n.Spec.Regtest.MiningAddress; a != "" {
+		if err := miner.CheckAddress(a); err != nil {
+			return "", "", &status.Problem{Reason: status.ReasonMiningAddress, Message: "spec.regtest.miningAddress: " + err.Error() +
+				"; give a regtest address, or remove the field to have the operator generate a key"}, nil
+		}
+		return a, "", nil, nil
+	}
+	key := types.NamespacedName{Namespace: n.Namespace, Name: resources.MinerSecretName(n)}
+	secret, err := r.secretOnce(ctx, key, "generated the regtest mining key", func() (*corev1.Secret, error) { return resources.NewMinerSecret(n) })
+	if err != nil {
+		return "", "", nil, err
+	}
+	if address, err = resources.MinerAddress(n, secret); err != nil {
+		return "", "", &status.Problem{Reason: status.ReasonMiningAddress, Message: fmt.Sprintf(
+			"Secret %s: %v; delete the Secret to have the operator generate a new key, or set spec.regtest.miningAddress", key.Name, err)}, nil
+	}
+	return address, key.Name, nil, nil
 }
 
 // tlsSecret returns a btcd network's TLS Secret, creating it once.

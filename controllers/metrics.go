@@ -65,7 +65,7 @@ func recordMetrics(n *v1alpha1.BitcoinNetwork, st v1alpha1.BitcoinNetworkStatus,
 		networkConnections.WithLabelValues(ns, name, "connected").Set(float64(p.ConnectedEdges))
 		networkConnections.WithLabelValues(ns, name, "waiting").Set(float64(p.WaitingEdges))
 	}
-	for _, t := range []string{v1alpha1.ConditionReady, v1alpha1.ConditionProgressing, v1alpha1.ConditionDegraded, v1alpha1.ConditionPeersConnected} {
+	for _, t := range []string{v1alpha1.ConditionReady, v1alpha1.ConditionProgressing, v1alpha1.ConditionDegraded, v1alpha1.ConditionPeersConnected, v1alpha1.ConditionInSync} {
 		c := meta.FindStatusCondition(st.Conditions, t)
 		for _, s := range []string{"True", "False", "Unknown"} {
 			v := 0.0

@@ -80,6 +80,14 @@ type peerState struct {
 	// being probed in the background.
 	suspects, probing map[string]bool
 	progress          peering.Progress
+	// versions holds each node process's user agent, by pod name and IP
+	// (asked once per process, not every pass).
+	versions map[string]string
+	// syncSince is when the nodes were first seen to differ (see
+	// status.AssessSync).
+	syncSince time.Time
+	// mining is what the operator mined, kept between passes.
+	mining status.Mining
 }
 
 type peerResult struct {
@@ -95,7 +103,7 @@ func (s *peerStore) with(key types.NamespacedName, f func(*peerState)) {
 	}
 	st, ok := s.m[key]
 	if !ok {
-		st = &peerState{suspects: map[string]bool{}, probing: map[string]bool{}, repaired: map[string]int{}}
+		st = &peerState{suspects: map[string]bool{}, probing: map[string]bool{}, repaired: map[string]int{}, versions: map[string]string{}}
 		s.m[key] = st
 	}
 	f(st)
@@ -110,7 +118,7 @@ func (s *peerStore) forget(key types.NamespacedName) {
 // publishAccess records how to reach a network's nodes and reports whether
 // that changed (the peering controller must then run).
 func (s *peerStore) publishAccess(key types.NamespacedName, a nodeAccess) (changed bool) {
-	k := a.credentials.User + "\x00" + a.credentials.Password + "\x00" + string(a.caPEM)
+	k := a.credentials.User + "\x00" + a.credentials.Password + "\x00" + string(a.caPEM) + "\x00" + a.miningAddress
 	s.with(key, func(st *peerState) {
 		changed = st.access == nil || st.accessKey != k
 		st.access, st.accessKey = &a, k

@@ -71,6 +71,8 @@ type nodeAccess struct {
 	credentials resources.Credentials
 	// caPEM is the network's CA certificate (btcd), nil for bitcoind.
 	caPEM []byte
+	// miningAddress is where a regtest network's blocks go (spec.regtest).
+	miningAddress string
 }
 
 // transportCache keeps one HTTP transport per network and CA, so RPC
@@ -152,10 +154,18 @@ func (p *peeringReconciler) checkPeers(ctx context.Context, n *v1alpha1.BitcoinN
 	ports := resources.PortsFor(n.Spec.Implementation, n.Spec.Chain)
 	p2p := func(ip string) string { return net.JoinHostPort(ip, strconv.Itoa(int(ports.P2P))) }
 
+	key := types.NamespacedName{Namespace: n.Namespace, Name: n.Name}
+	versionKnown := map[string]bool{}
+	p.store.with(key, func(st *peerState) {
+		for k := range st.versions {
+			versionKnown[k] = true
+		}
+	})
 	var members []peering.Member
 	var networkAddresses []string
 	names := map[int]string{}
 	nodes := map[string]bitcoin.Node{}
+	ipOf := map[string]string{}
 	for i := range pods {
 		p := &pods[i]
 		ordinal, ok := status.Ordinal(resources.StatefulSetName(n), p)
@@ -176,17 +186,18 @@ func (p *peeringReconciler) checkPeers(ctx context.Context, n *v1alpha1.BitcoinN
 			}
 			endpoint.TLS = transport.TLSClientConfig
 			m.Node = bitcoin.New(impl, endpoint, transport, r.Peers.RPCTimeout)
+			m.AskVersion = !versionKnown[p.Name+"/"+p.Status.PodIP]
 			nodes[p.Name] = m.Node
 		}
 		members = append(members, m)
 		names[int(ordinal)] = p.Name
+		ipOf[p.Name] = p.Status.PodIP
 	}
 	// Addresses of nodes that are gone (scaled away, or restarted with a
 	// new IP) are still ours until no node lists them: the record in the
 	// status keeps them (and the last node list, for a status written
 	// before the record existed).
 	// The last pass's record covers what the status may not show yet.
-	key := types.NamespacedName{Namespace: n.Namespace, Name: n.Name}
 	var progress peering.Progress
 	var suspects map[int]bool
 	p.store.with(key, func(st *peerState) {
@@ -227,18 +238,45 @@ func (p *peeringReconciler) checkPeers(ctx context.Context, n *v1alpha1.BitcoinN
 		}
 	})
 	p.probeSuspects(n, nodes)
+	var chains []status.NodeChain
+	var sync status.Sync
+	versions := map[string]string{}
+	p.store.with(key, func(st *peerState) {
+		for ordinal, nr := range report.Nodes {
+			name := names[ordinal]
+			ipKey := name + "/" + ipOf[name]
+			if nr.Network != nil {
+				st.versions[ipKey] = nr.Network.Subversion
+			}
+			versions[name] = st.versions[ipKey]
+			if nr.Reachable && nr.Chain.BestBlockHash != "" {
+				chains = append(chains, status.NodeChain{Name: name, Height: nr.Chain.Blocks, Hash: nr.Chain.BestBlockHash})
+			}
+		}
+		for k := range st.versions {
+			name, ip, _ := strings.Cut(k, "/")
+			if ipOf[name] != ip {
+				delete(st.versions, k) // a process that is gone
+			}
+		}
+		sync = status.AssessSync(chains, st.syncSince, time.Now())
+		st.syncSince = sync.Since
+	})
 	check := &peerCheck{
 		status: &status.Peering{
 			Nodes:        map[string]status.NodePeering{},
 			PlannedEdges: report.PlannedEdges, ConnectedEdges: report.ConnectedEdges, WaitingEdges: report.WaitingEdges,
 			Addresses: report.Record,
+			Sync:      &sync,
 		},
 		repaired: map[string]int{},
 		after:    after,
 	}
 	for ordinal, nr := range report.Nodes {
 		name := names[ordinal]
-		np := status.NodePeering{Peers: int32(nr.Peers), ExpectedPeers: int32(nr.ExpectedPeers), BlockHeight: nr.BlockHeight}
+		np := status.NodePeering{Peers: int32(nr.Peers), ExpectedPeers: int32(nr.ExpectedPeers), BlockHeight: nr.BlockHeight,
+			BestBlockHash: nr.Chain.BestBlockHash, Headers: nr.Chain.Headers, InitialBlockDownload: nr.Chain.InitialBlockDownload,
+			UserAgent: versions[name]}
 		if nr.Err != nil {
 			np.Message = rpcMessage(nr.Err)
 			log.Info("node RPC failed", "node", name, "error", np.Message)
@@ -254,6 +292,13 @@ func (p *peeringReconciler) checkPeers(ctx context.Context, n *v1alpha1.BitcoinN
 			log.V(1).Info("repeated repairs without progress", "node", name, "added", nr.Added, "removed", nr.Removed, "nextCheck", after)
 		}
 		check.status.Nodes[name] = np
+	}
+	if n.Spec.Regtest != nil && access.miningAddress != "" {
+		var soon time.Duration
+		check.status.Mining, soon = p.mine(ctx, n, members, report, access.miningAddress)
+		if soon > 0 && soon < check.after {
+			check.after = soon
+		}
 	}
 	return check, nil
 }

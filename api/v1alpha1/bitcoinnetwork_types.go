@@ -81,6 +81,7 @@ type ConfigValue string
 
 // BitcoinNetworkSpec is the desired state of a network of bitcoin nodes.
 //
+// +kubebuilder:validation:XValidation:rule="!has(self.regtest) || self.chain == 'regtest'",message="spec.regtest applies only to chain regtest: remove it, or set spec.chain to regtest"
 // +kubebuilder:validation:XValidation:rule="has(self.storage) == has(oldSelf.storage)",message="spec.storage cannot be added or removed after creation: a StatefulSet's volumes are fixed; create a new BitcoinNetwork instead"
 type BitcoinNetworkSpec struct {
 	// Nodes is the number of bitcoin nodes. 0 stops every node but keeps the
@@ -207,6 +208,44 @@ type BitcoinNetworkSpec struct {
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Extra Node Options",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:advanced"}
 	Config map[string]ConfigValue `json:"config,omitempty"`
+
+	// Regtest sets up a regtest chain worth testing on: blocks mined once
+	// the nodes are connected, to an address whose key the operator keeps
+	// in a Secret (or to miningAddress), and optionally a block at a fixed
+	// interval. Only with chain regtest.
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Regtest Mining",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:regtest"}
+	Regtest *RegtestSpec `json:"regtest,omitempty"`
+}
+
+// RegtestSpec is how the operator mines a regtest chain.
+type RegtestSpec struct {
+	// InitialBlocks is the chain height the operator mines to on node 0,
+	// once, when every planned connection is first up. 101 makes the first
+	// block's coinbase spendable. A chain already at least this high is
+	// left alone.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Initial Blocks",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:regtest","urn:alm:descriptor:com.tectonic.ui:number"}
+	InitialBlocks int32 `json:"initialBlocks,omitempty"`
+
+	// BlockInterval, when set, has the operator mine one block at this
+	// interval while the network's planned connections are up, for a chain
+	// that moves. Between 1s and 24h.
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('24h')",message="spec.regtest.blockInterval must be between 1s and 24h"
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Block Interval",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:regtest","urn:alm:descriptor:com.tectonic.ui:text"}
+	BlockInterval *metav1.Duration `json:"blockInterval,omitempty"`
+
+	// MiningAddress is the regtest address blocks pay to. When empty, the
+	// operator generates a key once and keeps it in the Secret
+	// `<name>-miner` (keys privateKey (WIF), address and descriptor).
+	// +kubebuilder:validation:MaxLength=90
+	// +kubebuilder:validation:Pattern=`^[a-zA-Z0-9]+$`
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Mining Address",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:regtest","urn:alm:descriptor:com.tectonic.ui:text"}
+	MiningAddress string `json:"miningAddress,omitempty"`
 }
 
 // StorageSpec describes the persistent volume of each node.
@@ -273,9 +312,43 @@ type NodeStatus struct {
 	// BlockHeight is the height of the node's best chain.
 	// +optional
 	BlockHeight int64 `json:"blockHeight,omitempty"`
+	// BestBlockHash is the hash of the node's best block.
+	// +optional
+	BestBlockHash string `json:"bestBlockHash,omitempty"`
+	// Headers is the height of the best header chain the node knows.
+	// +optional
+	Headers int64 `json:"headers,omitempty"`
+	// InitialBlockDownload is true while the node considers itself
+	// catching up (Bitcoin Core reports it; btcd does not).
+	// +optional
+	InitialBlockDownload *bool `json:"initialBlockDownload,omitempty"`
+	// UserAgent is the node's software and version, e.g.
+	// /Satoshi:29.3.0/.
+	// +optional
+	UserAgent string `json:"userAgent,omitempty"`
 	// Message is the last RPC error talking to the node, if any.
 	// +optional
 	Message string `json:"message,omitempty"`
+}
+
+// MiningStatus is what the operator mined on a regtest network.
+type MiningStatus struct {
+	// Address the operator mines to.
+	Address string `json:"address"`
+	// MinerSecretName is the Secret holding the address's key, when the
+	// operator generated it.
+	// +optional
+	MinerSecretName string `json:"minerSecretName,omitempty"`
+	// InitialBlocksHeight is the chain height the initial blocks reached,
+	// recorded once: the operator never mines them again.
+	// +optional
+	InitialBlocksHeight int64 `json:"initialBlocksHeight,omitempty"`
+	// LastBlockHeight is the height of the last block the operator mined.
+	// +optional
+	LastBlockHeight int64 `json:"lastBlockHeight,omitempty"`
+	// LastBlockTime is when the operator last mined a block.
+	// +optional
+	LastBlockTime *metav1.Time `json:"lastBlockTime,omitempty"`
 }
 
 // Condition types of a BitcoinNetwork.
@@ -292,6 +365,9 @@ const (
 	// ConditionPeersConnected is True when every connection the topology
 	// plans between the nodes is up.
 	ConditionPeersConnected = "PeersConnected"
+	// ConditionInSync is True when every ready node has the same best
+	// block; False names the nodes and heights that differ.
+	ConditionInSync = "InSync"
 )
 
 // BitcoinNetworkStatus is the observed state of a network.
@@ -323,8 +399,8 @@ type BitcoinNetworkStatus struct {
 	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="RPC Secret",xDescriptors={"urn:alm:descriptor:io.kubernetes:Secret"}
 	RPCSecretName string `json:"rpcSecretName,omitempty"`
 
-	// Conditions describe the network: Ready, Progressing, Degraded and
-	// PeersConnected.
+	// Conditions describe the network: Ready, Progressing, Degraded,
+	// PeersConnected and InSync.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -339,6 +415,20 @@ type BitcoinNetworkStatus struct {
 	// +listType=set
 	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Peer Addresses",xDescriptors={"urn:alm:descriptor:text"}
 	PeerAddresses []string `json:"peerAddresses,omitempty"`
+
+	// TipHeight is the height of the best block any node reports.
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Tip Height",xDescriptors={"urn:alm:descriptor:text"}
+	TipHeight int64 `json:"tipHeight,omitempty"`
+
+	// TipHash is the hash of that block.
+	// +optional
+	TipHash string `json:"tipHash,omitempty"`
+
+	// Mining is what the operator mined (spec.regtest).
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Mining",xDescriptors={"urn:alm:descriptor:text"}
+	Mining *MiningStatus `json:"mining,omitempty"`
 
 	// Nodes is the state of each node, by ordinal.
 	// +optional
@@ -359,6 +449,8 @@ type BitcoinNetworkStatus struct {
 // +kubebuilder:printcolumn:name="Nodes",type=integer,JSONPath=`.spec.nodes`
 // +kubebuilder:printcolumn:name="Ready",type=integer,JSONPath=`.status.readyNodes`
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Height",type=integer,JSONPath=`.status.tipHeight`
+// +kubebuilder:printcolumn:name="InSync",type=string,JSONPath=`.status.conditions[?(@.type=="InSync")].status`
 // +kubebuilder:printcolumn:name="Peers",type=string,JSONPath=`.status.conditions[?(@.type=="PeersConnected")].status`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 52",message="metadata.name must be at most 52 characters, so that pod names and controller-revision labels derived from it stay within 63"

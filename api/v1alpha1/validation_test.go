@@ -22,6 +22,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -94,6 +95,10 @@ func TestValidNetworksAreAccepted(t *testing.T) {
 		},
 		func(n *v1alpha1.BitcoinNetwork) { n.Spec.Chain = v1alpha1.ChainTestnet4 },
 		func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Regtest = &v1alpha1.RegtestSpec{InitialBlocks: 1000, BlockInterval: &metav1.Duration{Duration: time.Second},
+				MiningAddress: "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"}
+		},
+		func(n *v1alpha1.BitcoinNetwork) {
 			n.Spec.Chain, n.Spec.Implementation = v1alpha1.ChainTestnet3, v1alpha1.ImplementationBtcd
 			n.Spec.Topology = v1alpha1.TopologyRing
 		},
@@ -121,6 +126,14 @@ func TestInvalidNetworksAreRejectedWithAClearMessage(t *testing.T) {
 		message string
 	}{
 		{"too many nodes", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = 101 }, "spec.nodes"},
+		{"regtest mining on signet", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Chain, n.Spec.Regtest = v1alpha1.ChainSignet, &v1alpha1.RegtestSpec{InitialBlocks: 101}
+		}, "spec.regtest applies only to chain regtest"},
+		{"too many initial blocks", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Regtest = &v1alpha1.RegtestSpec{InitialBlocks: 1001} }, "spec.regtest.initialBlocks"},
+		{"block interval too short", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Regtest = &v1alpha1.RegtestSpec{BlockInterval: &metav1.Duration{Duration: 100 * time.Millisecond}}
+		}, "spec.regtest.blockInterval must be between 1s and 24h"},
+		{"mining address with a space", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Regtest = &v1alpha1.RegtestSpec{MiningAddress: "bcrt1 q"} }, "spec.regtest.miningAddress"},
 		{"negative nodes", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = -1 }, "spec.nodes"},
 		{"mainnet", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Chain = "main" }, "spec.chain"},
 		{"unknown implementation", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Implementation = "libbitcoin" }, "spec.implementation"},

@@ -31,8 +31,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -47,8 +45,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/btcsuite/btcd/btcutil"
-	"github.com/btcsuite/btcd/chaincfg"
 	"go.uber.org/zap/zapcore"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -58,8 +54,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
-	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/topology"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/localcluster"
@@ -180,17 +176,14 @@ func run(ctx context.Context, once bool, impl v1alpha1.Implementation, nodes int
 		dumpLog(operatorLog.Name())
 		return err
 	}
-	step("network Ready, all planned peer connections up; mining 5 blocks on %s-0", n.Name)
-	if err := mine(ctx, k8s, n, 5); err != nil {
-		return err
-	}
+	step("network Ready, all planned peer connections up; waiting for the operator's %d initial blocks (spec.regtest) on every node", demoInitialBlocks)
 	if err := waitFor(ctx, k8s, n, time.Minute, func(n *v1alpha1.BitcoinNetwork) bool {
 		for _, node := range n.Status.Nodes {
-			if node.BlockHeight < 5 {
+			if node.BlockHeight < demoInitialBlocks {
 				return false
 			}
 		}
-		return len(n.Status.Nodes) == int(nodes)
+		return len(n.Status.Nodes) == int(nodes) && isTrue(n, v1alpha1.ConditionInSync)
 	}); err != nil {
 		return err
 	}
@@ -220,24 +213,13 @@ func waitForCRD(ctx context.Context, k8s client.Client) error {
 	}
 }
 
-// payoutAddress is a regtest address for the demo's blocks; nobody holds
-// its key, which a demo does not need.
-func payoutAddress() string {
-	sum := sha256.Sum256([]byte("bitcoin-network-operator demo"))
-	addr, err := btcutil.NewAddressPubKeyHash(sum[:20], &chaincfg.RegressionNetParams)
-	if err != nil {
-		panic(err)
-	}
-	return addr.EncodeAddress()
-}
+// demoInitialBlocks makes the first coinbase spendable.
+const demoInitialBlocks = 101
 
 func demoNetwork(impl v1alpha1.Implementation, nodes int32) *v1alpha1.BitcoinNetwork {
 	n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: "demo", Namespace: "default"}}
 	n.Spec.Nodes, n.Spec.Chain, n.Spec.Implementation, n.Spec.Topology = nodes, v1alpha1.ChainRegtest, impl, v1alpha1.TopologyMesh
-	if impl == v1alpha1.ImplementationBtcd {
-		// btcd mines only to a payout address set at start.
-		n.Spec.Config = map[string]v1alpha1.ConfigValue{"miningaddr": v1alpha1.ConfigValue(payoutAddress())}
-	}
+	n.Spec.Regtest = &v1alpha1.RegtestSpec{InitialBlocks: demoInitialBlocks}
 	return n
 }
 
@@ -275,42 +257,30 @@ func waitFor(ctx context.Context, k8s client.Client, n *v1alpha1.BitcoinNetwork,
 	}
 }
 
-func mine(ctx context.Context, k8s client.Client, n *v1alpha1.BitcoinNetwork, blocks int) error {
-	for _, node := range n.Status.Nodes {
-		if node.Ordinal != 0 {
-			continue
-		}
-		c, err := podsim.NodeClient(ctx, k8s, n, node, 5*time.Second)
-		if err != nil {
-			return err
-		}
-		var hashes []string
-		if n.Spec.Implementation == v1alpha1.ImplementationBitcoind {
-			return bitcoin.Call(ctx, c, "generatetoaddress", &hashes, blocks, payoutAddress())
-		}
-		return bitcoin.Call(ctx, c, "generate", &hashes, blocks)
-	}
-	return errors.New("node 0 not found")
-}
-
 func printStatus(ctx context.Context, k8s client.Client, n *v1alpha1.BitcoinNetwork) error {
 	fmt.Println()
 	fmt.Println("$ kubectl get btcnet -o wide")
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 3, ' ', 0)
 	ready := meta.FindStatusCondition(n.Status.Conditions, v1alpha1.ConditionReady)
 	peers := meta.FindStatusCondition(n.Status.Conditions, v1alpha1.ConditionPeersConnected)
-	fmt.Fprintln(w, "NAME\tCHAIN\tNODES\tREADY\tSTATUS\tPEERS\tAGE")
-	fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", n.Name, n.Spec.Chain, n.Spec.Nodes, n.Status.ReadyNodes, ready.Reason, peers.Status,
+	inSync := meta.FindStatusCondition(n.Status.Conditions, v1alpha1.ConditionInSync)
+	fmt.Fprintln(w, "NAME\tCHAIN\tNODES\tREADY\tSTATUS\tHEIGHT\tINSYNC\tPEERS\tAGE")
+	fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%s\t%d\t%s\t%s\t%s\n", n.Name, n.Spec.Chain, n.Spec.Nodes, n.Status.ReadyNodes, ready.Reason, n.Status.TipHeight, inSync.Status, peers.Status,
 		time.Since(n.CreationTimestamp.Time).Round(time.Second))
 	_ = w.Flush()
 
 	fmt.Println("\nNodes (status.nodes):")
 	w = tabwriter.NewWriter(os.Stdout, 0, 4, 3, ' ', 0)
-	fmt.Fprintln(w, "NODE\tIP\tREADY\tPEERS\tEXPECTED\tHEIGHT\tDNS NAME")
+	fmt.Fprintln(w, "NODE\tIP\tREADY\tPEERS\tEXPECTED\tHEIGHT\tBEST BLOCK\tVERSION\tDNS NAME")
 	for _, node := range n.Status.Nodes {
-		fmt.Fprintf(w, "%s\t%s\t%v\t%d\t%d\t%d\t%s\n", node.Name, node.IP, node.Ready, node.Peers, node.ExpectedPeers, node.BlockHeight, node.DNSName)
+		fmt.Fprintf(w, "%s\t%s\t%v\t%d\t%d\t%d\t%s\t%s\t%s\n", node.Name, node.IP, node.Ready, node.Peers, node.ExpectedPeers, node.BlockHeight,
+			status.ShortHash(node.BestBlockHash), node.UserAgent, node.DNSName)
 	}
 	_ = w.Flush()
+	if m := n.Status.Mining; m != nil {
+		fmt.Printf("\nTip: height %d, %s. Mined by the operator to %s (key in Secret %s); initial blocks complete at height %d.\n",
+			n.Status.TipHeight, n.Status.TipHash, m.Address, m.MinerSecretName, m.InitialBlocksHeight)
+	}
 
 	fmt.Println("\nPeer graph (each edge added by one node; ✓ = connected, asked over RPC with getaddednodeinfo):")
 	edges, err := topology.Plan(topology.Kind(n.Spec.Topology), int(n.Spec.Nodes))

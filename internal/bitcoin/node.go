@@ -55,6 +55,8 @@ type ChainInfo struct {
 	Blocks        int64  `json:"blocks"`
 	Headers       int64  `json:"headers"`
 	BestBlockHash string `json:"bestblockhash"`
+	// InitialBlockDownload is nil where the node does not report it (btcd).
+	InitialBlockDownload *bool `json:"initialblockdownload"`
 }
 
 // NetworkInfo is a node's software version and connection count.
@@ -89,7 +91,16 @@ type Node interface {
 	NetworkInfo(ctx context.Context) (NetworkInfo, error)
 	// BlockCount is the height of the node's best chain (getblockcount).
 	BlockCount(ctx context.Context) (int64, error)
+	// Mine mines count blocks paying to address and returns their hashes
+	// (bitcoind generatetoaddress; btcd generate, which pays to the node's
+	// own --miningaddr, so address must be that one). Never sent twice;
+	// its deadline is the client's timeout plus MineTimeout.
+	Mine(ctx context.Context, count int, address string) ([]string, error)
 }
+
+// MineTimeout is the extra time a Mine call gets: mining is CPU work, even
+// on regtest.
+const MineTimeout = 20 * time.Second
 
 // New returns a Node speaking impl's dialect to the endpoint. transport is
 // shared between clients (see Transport); timeout bounds each call (0 means
@@ -209,6 +220,11 @@ func (n *bitcoindNode) BlockCount(ctx context.Context) (int64, error) {
 	return n.common().BlockCount(ctx)
 }
 
+func (n *bitcoindNode) Mine(ctx context.Context, count int, address string) ([]string, error) {
+	var hashes []string
+	return hashes, n.do(ctx, n.timeout+MineTimeout, false, "generatetoaddress", &hashes, []any{count, address})
+}
+
 func (n *bitcoindNode) NetworkInfo(ctx context.Context) (NetworkInfo, error) {
 	var info NetworkInfo
 	return info, n.call(ctx, "getnetworkinfo", &info)
@@ -276,6 +292,11 @@ func (n *btcdNode) BlockCount(ctx context.Context) (int64, error) {
 	return n.common().BlockCount(ctx)
 }
 
+func (n *btcdNode) Mine(ctx context.Context, count int, _ string) ([]string, error) {
+	var hashes []string
+	return hashes, n.do(ctx, n.timeout+MineTimeout, false, "generate", &hashes, []any{count})
+}
+
 func (n *btcdNode) NetworkInfo(ctx context.Context) (NetworkInfo, error) {
 	var info struct {
 		Version     int `json:"version"`
@@ -284,7 +305,10 @@ func (n *btcdNode) NetworkInfo(ctx context.Context) (NetworkInfo, error) {
 	if err := n.call(ctx, "getinfo", &info); err != nil {
 		return NetworkInfo{}, err
 	}
-	return NetworkInfo{Version: info.Version, Subversion: "btcd", Connections: info.Connections}, nil
+	// btcd's version is 1000000*major + 10000*minor + 100*patch.
+	v := info.Version
+	agent := fmt.Sprintf("/btcd:%d.%d.%d/", v/1000000, v/10000%100, v/100%100)
+	return NetworkInfo{Version: info.Version, Subversion: agent, Connections: info.Connections}, nil
 }
 
 func ignoreCode(err error, code btcjson.RPCErrorCode) error {

@@ -39,6 +39,9 @@ type Member struct {
 	// Node is its RPC client; nil when the node is not ready, so it is
 	// neither called nor connected to.
 	Node bitcoin.Node
+	// AskVersion adds getnetworkinfo to the node's calls of this pass
+	// (the caller asks once per node process, not every pass).
+	AskVersion bool
 }
 
 // Options of a repair pass.
@@ -98,6 +101,10 @@ type NodeReport struct {
 	// ExpectedPeers is the number of connections the plan gives the node.
 	ExpectedPeers int
 	BlockHeight   int64
+	// Chain is what getblockchaininfo said.
+	Chain bitcoin.ChainInfo
+	// Network is the node's version, when Member.AskVersion.
+	Network *bitcoin.NetworkInfo
 	// Added and Removed are the peers added (or reconnected) and removed.
 	Added, Removed []string
 	// ConnectFailed are added peers the node could not connect to at once
@@ -154,7 +161,7 @@ func Repair(ctx context.Context, members []Member, opts Options) (Report, error)
 			octx, cancel = context.WithTimeout(observeCtx, opts.SuspectTimeout)
 			defer cancel()
 		}
-		obs, err := observe(octx, m.Node, r)
+		obs, err := observe(octx, m, r)
 		mu.Lock()
 		defer mu.Unlock()
 		report.Nodes[m.Ordinal] = r
@@ -163,7 +170,7 @@ func Repair(ctx context.Context, members []Member, opts Options) (Report, error)
 			return
 		}
 		r.Reachable = true
-		r.BlockHeight = obs.BlockHeight
+		r.BlockHeight, r.Chain, r.Network = obs.BlockHeight, obs.Chain, obs.Network
 		observations[m.Ordinal] = obs
 	})
 
@@ -227,25 +234,41 @@ func record(members []Member, obs map[int]Observation, r Report, addresses []str
 // Observation is what one node reported.
 type Observation struct {
 	BlockHeight int64
+	Chain       bitcoin.ChainInfo
+	Network     *bitcoin.NetworkInfo
 	Added       []bitcoin.AddedNode
 	// Outbound are the addresses of the connections the node opened.
 	Outbound []string
 }
 
-// observe asks a node for its height, added peers and connections, the
-// three calls at once: a node that answers each just in time still gives
-// its answers within one call's deadline.
-func observe(ctx context.Context, node bitcoin.Node, r *NodeReport) (Observation, error) {
+// observe asks a node for its chain, added peers and connections (and its
+// version when asked), the calls at once: a node that answers each just in
+// time still gives its answers within one call's deadline.
+func observe(ctx context.Context, m Member, r *NodeReport) (Observation, error) {
+	node := m.Node
 	var obs Observation
 	var peers []bitcoin.Peer
 	var wg sync.WaitGroup
-	errs := make([]error, 3)
+	errs := make([]error, 4)
+	calls := 3
 	wg.Add(3)
-	go func() { defer wg.Done(); obs.BlockHeight, errs[0] = node.BlockCount(ctx) }()
+	go func() { defer wg.Done(); obs.Chain, errs[0] = node.ChainInfo(ctx) }()
 	go func() { defer wg.Done(); obs.Added, errs[1] = node.AddedNodes(ctx) }()
 	go func() { defer wg.Done(); peers, errs[2] = node.Peers(ctx) }()
+	if m.AskVersion {
+		calls++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			info, err := node.NetworkInfo(ctx)
+			if errs[3] = err; err == nil {
+				obs.Network = &info
+			}
+		}()
+	}
 	wg.Wait()
-	r.Calls += 3
+	r.Calls += calls
+	obs.BlockHeight = obs.Chain.Blocks
 	for _, p := range peers {
 		if !p.Inbound {
 			obs.Outbound = append(obs.Outbound, p.Address)

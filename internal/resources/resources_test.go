@@ -368,7 +368,7 @@ func TestBtcdGetsItsCredentialsFromAFileNotItsCommandLine(t *testing.T) {
 			t.Errorf("environment variable %s comes from Secret %s", e.Name, e.ValueFrom.SecretKeyRef.Name)
 		}
 	}
-	conf := string(DesiredBtcdConfigSecret(n, Credentials{User: "bitcoin", Password: password}).Data["node.conf"])
+	conf := string(DesiredBtcdConfigSecret(n, Credentials{User: "bitcoin", Password: password}, "").Data["node.conf"])
 	if !strings.HasPrefix(conf, NodeConfig(n)) || !strings.Contains(conf, "\nrpcpass="+strconv.Quote(password)+"\n") {
 		t.Errorf("btcd configuration:\n%s", conf)
 	}

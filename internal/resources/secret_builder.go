@@ -29,6 +29,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/miner"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/rpcauth"
 )
 
@@ -149,15 +150,72 @@ func CredentialsHash(c Credentials) string {
 // configuration from: the network's configuration (as in the ConfigMap) and
 // the RPC credentials. btcd takes credentials only as flags or from its
 // config file, and flags would show the password in the node's command line.
-func DesiredBtcdConfigSecret(n *v1alpha1.BitcoinNetwork, c Credentials) *corev1.Secret {
+func DesiredBtcdConfigSecret(n *v1alpha1.BitcoinNetwork, c Credentials, miningAddress string) *corev1.Secret {
 	// Quoted values are unquoted by btcd's config parser: any password is
 	// one line, with no comment or whitespace trimmed.
 	conf := NodeConfig(n) + "# RPC credentials from " + RPCSecretName(n) + "\n" +
 		"rpcuser=" + strconv.Quote(c.User) + "\n" + "rpcpass=" + strconv.Quote(c.Password) + "\n"
+	if miningAddress != "" {
+		// btcd's generate RPC pays to this address (spec.regtest).
+		conf += "# blocks the operator mines pay to\nminingaddr=" + miningAddress + "\n"
+	}
 	return &corev1.Secret{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
 		ObjectMeta: objectMeta(n, BtcdConfigSecretName(n)),
 		Type:       corev1.SecretTypeOpaque,
 		Data:       map[string][]byte{configFile: []byte(conf)},
 	}
+}
+
+// MinerSecretName is the Secret holding the key a regtest network's blocks
+// pay to, when the operator generated it.
+func MinerSecretName(n *v1alpha1.BitcoinNetwork) string { return n.Name + "-miner" }
+
+// Keys of the miner Secret.
+const (
+	SecretKeyMinerPrivateKey = "privateKey"
+	SecretKeyMinerAddress    = "address"
+	SecretKeyMinerDescriptor = "descriptor"
+)
+
+// NewMinerSecret renders the miner Secret with a new regtest key. It is
+// created once and never rewritten: the coins mined to it stay spendable.
+func NewMinerSecret(n *v1alpha1.BitcoinNetwork) (*corev1.Secret, error) {
+	k, err := miner.NewKey(MinerAddressType(n))
+	if err != nil {
+		return nil, err
+	}
+	return &corev1.Secret{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: objectMeta(n, MinerSecretName(n)),
+		Type:       corev1.SecretTypeOpaque,
+		Data: map[string][]byte{
+			SecretKeyMinerPrivateKey: []byte(k.WIF),
+			SecretKeyMinerAddress:    []byte(k.Address),
+			SecretKeyMinerDescriptor: []byte(k.Descriptor),
+		},
+	}, nil
+}
+
+// MinerAddressType is the address type a network's generated key pays to:
+// segwit on Bitcoin Core, legacy on btcd (see miner.P2PKH).
+func MinerAddressType(n *v1alpha1.BitcoinNetwork) miner.AddressType {
+	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
+		return miner.P2PKH
+	}
+	return miner.P2WPKH
+}
+
+// MinerAddress returns the address of a miner Secret, checking that it is
+// the private key's: an edited Secret would have blocks pay to an address
+// whose key nobody holds.
+func MinerAddress(n *v1alpha1.BitcoinNetwork, s *corev1.Secret) (string, error) {
+	k, err := miner.KeyFromWIF(string(s.Data[SecretKeyMinerPrivateKey]), MinerAddressType(n))
+	if err != nil {
+		return "", fmt.Errorf("key %q: %w", SecretKeyMinerPrivateKey, err)
+	}
+	if got := string(s.Data[SecretKeyMinerAddress]); got != k.Address {
+		return "", fmt.Errorf("key %q is not the address of key %q", SecretKeyMinerAddress, SecretKeyMinerPrivateKey)
+	}
+	return k.Address, nil
 }

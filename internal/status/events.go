@@ -58,6 +58,9 @@ func Transitions(old, new []metav1.Condition) []Event {
 	if !oldReady && newReady != nil && newReady.Status == metav1.ConditionTrue {
 		events = append(events, Event{Type: corev1.EventTypeNormal, Reason: "NetworkReady", Action: "Reconcile", Message: newReady.Message})
 	}
+	if e := syncEvent(meta.FindStatusCondition(old, v1alpha1.ConditionInSync), meta.FindStatusCondition(new, v1alpha1.ConditionInSync)); e != nil {
+		events = append(events, *e)
+	}
 	return events
 }
 

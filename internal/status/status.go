@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -50,6 +51,7 @@ const (
 	ReasonRPCSecretInvalid  = "RPCSecretInvalid"
 	ReasonImageNotSet       = "ImageNotSet"
 	ReasonConfigInvalid     = "ConfigInvalid"
+	ReasonMiningAddress     = "MiningAddressInvalid"
 	ReasonApplyFailed       = "ApplyFailed"
 	ReasonPeersNotConnected = "PeersNotConnected"
 
@@ -70,12 +72,29 @@ type Peering struct {
 	// Addresses is the network's record of addresses given to its nodes
 	// (status.peerAddresses).
 	Addresses []string
+	// Sync is the InSync verdict; nil when no node was asked.
+	Sync *Sync
+	// Mining is what the operator mined, if anything this pass or before.
+	Mining *Mining
 }
 
-// NodePeering is one node's peer state.
+// Mining is what the operator mined on a regtest network.
+type Mining struct {
+	// InitialBlocksHeight is set once the initial blocks are there.
+	InitialBlocksHeight int64
+	// LastBlockHeight and LastBlockTime describe the last block mined.
+	LastBlockHeight int64
+	LastBlockTime   time.Time
+}
+
+// NodePeering is one node's peer and chain state.
 type NodePeering struct {
 	Peers, ExpectedPeers int32
 	BlockHeight          int64
+	BestBlockHash        string
+	Headers              int64
+	InitialBlockDownload *bool
+	UserAgent            string
 	// Message is the RPC error of the last call, without credentials.
 	Message string
 }
@@ -106,6 +125,9 @@ type Observed struct {
 	ClusterDomain string
 	// Peering is nil when the operator did not get to check the peers.
 	Peering *Peering
+	// MiningAddress and MinerSecretName are where a regtest network's
+	// blocks go (spec.regtest); empty otherwise.
+	MiningAddress, MinerSecretName string
 }
 
 // Compute returns the network's new status. Each condition is set once, so
@@ -131,6 +153,8 @@ func Compute(o Observed) v1alpha1.BitcoinNetworkStatus {
 	if o.Peering != nil {
 		st.PeerAddresses = o.Peering.Addresses
 	}
+	st.TipHeight, st.TipHash = tip(n, nodes, o.Peering)
+	st.Mining = mining(o)
 	if o.Problem != nil {
 		st.ObservedGeneration = n.Status.ObservedGeneration
 	}
@@ -170,6 +194,9 @@ func Compute(o Observed) v1alpha1.BitcoinNetworkStatus {
 	}
 
 	setPeersConnected(o, st.CurrentNodes, set)
+	if o.Peering != nil && o.Peering.Sync != nil {
+		set(v1alpha1.ConditionInSync, o.Peering.Sync.Status, o.Peering.Sync.Reason, o.Peering.Sync.Message)
+	}
 	peers := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionPeersConnected)
 
 	switch {
@@ -191,6 +218,42 @@ func Compute(o Observed) v1alpha1.BitcoinNetworkStatus {
 			fmt.Sprintf("All %d nodes are ready and run the current configuration; every planned connection is up.", want))
 	}
 	return st
+}
+
+// tip is the best block the nodes report: from this pass, or kept from the
+// last status while the peers were not checked.
+func tip(n *v1alpha1.BitcoinNetwork, nodes []v1alpha1.NodeStatus, p *Peering) (int64, string) {
+	if p == nil {
+		return n.Status.TipHeight, n.Status.TipHash
+	}
+	var height int64
+	var hash string
+	for _, node := range nodes {
+		if node.BestBlockHash != "" && (node.BlockHeight > height || hash == "") {
+			height, hash = node.BlockHeight, node.BestBlockHash
+		}
+	}
+	return height, hash
+}
+
+// mining is the status of a regtest network's mining: where blocks go,
+// and what was mined, kept across passes (the initial blocks' height is
+// recorded once and never cleared).
+func mining(o Observed) *v1alpha1.MiningStatus {
+	if o.MiningAddress == "" {
+		return nil
+	}
+	m := &v1alpha1.MiningStatus{Address: o.MiningAddress, MinerSecretName: o.MinerSecretName}
+	if old := o.Network.Status.Mining; old != nil {
+		m.InitialBlocksHeight, m.LastBlockHeight, m.LastBlockTime = old.InitialBlocksHeight, old.LastBlockHeight, old.LastBlockTime
+	}
+	if p := o.Peering; p != nil && p.Mining != nil {
+		m.InitialBlocksHeight = max(m.InitialBlocksHeight, p.Mining.InitialBlocksHeight)
+		if !p.Mining.LastBlockTime.IsZero() {
+			m.LastBlockHeight, m.LastBlockTime = p.Mining.LastBlockHeight, &metav1.Time{Time: p.Mining.LastBlockTime.Truncate(time.Second)}
+		}
+	}
+	return m
 }
 
 // rollOut says why the nodes do not all run the current pod template yet,
@@ -271,11 +334,13 @@ func nodeStatuses(o Observed) []v1alpha1.NodeStatus {
 		case o.Peering != nil:
 			if np, ok := o.Peering.Nodes[p.Name]; ok {
 				node.Peers, node.ExpectedPeers, node.BlockHeight, node.Message = np.Peers, np.ExpectedPeers, np.BlockHeight, np.Message
+				node.BestBlockHash, node.Headers, node.InitialBlockDownload, node.UserAgent = np.BestBlockHash, np.Headers, np.InitialBlockDownload, np.UserAgent
 			}
 		case n.Spec.Topology != v1alpha1.TopologyNone:
 			for _, old := range n.Status.Nodes {
 				if old.Name == p.Name && old.IP == p.Status.PodIP {
 					node.Peers, node.ExpectedPeers, node.BlockHeight, node.Message = old.Peers, old.ExpectedPeers, old.BlockHeight, old.Message
+					node.BestBlockHash, node.Headers, node.InitialBlockDownload, node.UserAgent = old.BestBlockHash, old.Headers, old.InitialBlockDownload, old.UserAgent
 				}
 			}
 		}

@@ -39,6 +39,7 @@ import (
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/fixture"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/podsim"
 )
 
 // kills is how often TestOperatorKilledMidReconcileConverges kills it.
@@ -264,4 +265,48 @@ type withWatch struct{ client.Client }
 
 func (withWatch) Watch(context.Context, client.ObjectList, ...client.ListOption) (watch.Interface, error) {
 	return nil, errors.New("the operator's client does not watch")
+}
+
+// The initial blocks are mined once, however often the operator is killed
+// around them: each operator reads the chain's height (and the height
+// recorded in status) before it mines.
+func TestInitialBlocksAreMinedOnceAcrossOperatorRestarts(t *testing.T) {
+	ns := fixture.NewNamespace(t, k8s)
+	n := fixture.CreateNetworkWith(t, k8s, ns, "genesis", v1alpha1.ImplementationBtcd, 3, func(n *v1alpha1.BitcoinNetwork) {
+		n.Spec.Regtest = &v1alpha1.RegtestSpec{InitialBlocks: 150}
+	})
+	rng := rand.New(rand.NewPCG(3, 7))
+	for i := 0; i < 8; i++ {
+		m := runOperator(t, envtest.ManagerOptions{})
+		time.Sleep(time.Duration(2000+rng.IntN(3000)) * time.Millisecond)
+		m.Stop()
+	}
+	runOperator(t, envtest.ManagerOptions{})
+	heights := func() error {
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(n), n); err != nil {
+			return err
+		}
+		if n.Status.Mining == nil || n.Status.Mining.InitialBlocksHeight != 150 {
+			return fmt.Errorf("status.mining %+v", n.Status.Mining)
+		}
+		if len(n.Status.Nodes) != 3 {
+			return fmt.Errorf("%d nodes", len(n.Status.Nodes))
+		}
+		for _, node := range n.Status.Nodes {
+			c, err := podsim.NodeClient(context.Background(), k8s, n, node, rpcTimeout)
+			if err != nil {
+				return err
+			}
+			if h, err := c.BlockCount(context.Background()); err != nil || h != 150 {
+				return fmt.Errorf("%s at height %d, %v", node.Name, h, err)
+			}
+		}
+		return nil
+	}
+	fixture.Eventually(t, 90*time.Second, "150 blocks on every node", heights)
+	// Two more checks (5 s apart) mine nothing.
+	time.Sleep(11 * time.Second)
+	if err := heights(); err != nil {
+		t.Error(err)
+	}
 }

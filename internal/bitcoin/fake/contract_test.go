@@ -241,6 +241,23 @@ var contract = []struct {
 	name string
 	run  func(t *testing.T, e env)
 }{
+	{"generatetoaddress answers the new blocks' hashes; getblockchaininfo then reports the height, headers, best hash and IBD flag", func(t *testing.T, e env) {
+		a := e.start(t, nodeOptions{})
+		var hashes []string
+		expectOK(t, call(t, a, "generatetoaddress", 3, "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"), "generatetoaddress", &hashes)
+		if len(hashes) != 3 || len(hashes[2]) != 64 {
+			t.Fatalf("generatetoaddress 3: %v", hashes)
+		}
+		var info struct {
+			Blocks, Headers      int64
+			BestBlockHash        string
+			InitialBlockDownload *bool
+		}
+		expectOK(t, call(t, a, "getblockchaininfo"), "getblockchaininfo", &info)
+		if info.Blocks != 3 || info.Headers != 3 || info.BestBlockHash != hashes[2] || info.InitialBlockDownload == nil {
+			t.Errorf("getblockchaininfo after 3 blocks: %+v, want height 3, best %s, an IBD flag", info, hashes[2])
+		}
+	}},
 	{"addnode add answers null, a duplicate -23; remove answers null, an unknown peer -24 (HTTP 500)", func(t *testing.T, e env) {
 		a := e.start(t, nodeOptions{})
 		peer := e.ip() + ":18444"

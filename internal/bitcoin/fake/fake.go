@@ -352,6 +352,25 @@ func (n *Node) handle(req rpcRequest) (any, *rpcError) {
 		defer n.mu.Unlock()
 		return map[string]any{"chain": n.Chain, "blocks": n.blocks, "headers": n.blocks,
 			"bestblockhash": blockHash(n.blocks), "initialblockdownload": false, "warnings": []string{}}, nil
+	case "generatetoaddress":
+		// Blocks only: the fake keeps no transactions, and it does not
+		// relay blocks to its peers.
+		var count float64
+		ok := len(req.Params) == 2
+		if ok {
+			count, ok = req.Params[0].(float64)
+		}
+		if !ok || count < 1 || count > 1000 || count != float64(int64(count)) {
+			return nil, &rpcError{Code: -1, Message: "generatetoaddress nblocks \"address\""}
+		}
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		var hashes []string
+		for range int64(count) {
+			n.blocks++
+			hashes = append(hashes, blockHash(n.blocks))
+		}
+		return hashes, nil
 	case "getblockcount":
 		n.mu.Lock()
 		defer n.mu.Unlock()
