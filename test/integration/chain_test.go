@@ -81,8 +81,25 @@ func TestARegtestChainWorthTestingOn(t *testing.T) {
 				IsSolvable     bool `json:"issolvable"`
 				HasPrivateKeys bool `json:"hasprivatekeys"`
 			}
-			if err := bitcoin.Call(ctx, node0, "getdescriptorinfo", &info, string(secret.Data[resources.SecretKeyMinerDescriptor])); err != nil || !info.HasPrivateKeys || !info.IsSolvable {
+			desc := string(secret.Data[resources.SecretKeyMinerDescriptor])
+			if err := bitcoin.Call(ctx, node0, "getdescriptorinfo", &info, desc); err != nil || !info.HasPrivateKeys || !info.IsSolvable {
 				t.Errorf("Bitcoin Core on the Secret's descriptor: %+v, %v", info, err)
+			}
+			// The README's way: a wallet that imports the descriptor owns
+			// the coins (block 1's coinbase, now in the spend above, and
+			// the other matured ones).
+			if err := bitcoin.Call(ctx, node0, "createwallet", nil, "miner"); err != nil {
+				t.Fatal(err)
+			}
+			var imported []struct {
+				Success bool `json:"success"`
+			}
+			if err := bitcoin.Call(ctx, node0, "importdescriptors", &imported, []map[string]any{{"desc": desc, "timestamp": 0}}); err != nil || len(imported) != 1 || !imported[0].Success {
+				t.Fatalf("importdescriptors: %+v, %v", imported, err)
+			}
+			var balance float64
+			if err := bitcoin.Call(ctx, node0, "getbalance", &balance); err != nil || balance < 49 {
+				t.Errorf("the wallet with the Secret's descriptor has %v BTC, %v; want the matured coinbase", balance, err)
 			}
 		}
 
