@@ -18,13 +18,18 @@ package controllers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
+	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
@@ -35,7 +40,13 @@ import (
 // field owner, taking back any field someone else changed (drift repair).
 // The API server computes the diff: there is no read-modify-write here. On
 // success obj holds the object as the API server returned it (status too).
-func applyObject(ctx context.Context, c client.Client, obj client.Object) error {
+//
+// An apply whose request is identical to the last one sent for the object,
+// while the object is still at the resourceVersion that request returned,
+// is skipped: it would change nothing, yet the API server would decode,
+// admit and merge it (Cluster API keeps a cache of SSA requests for the
+// same reason). obj then holds the object from the informer cache.
+func (r *BitcoinNetworkReconciler) applyObject(ctx context.Context, n client.Object, obj client.Object) error {
 	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 	if err != nil {
 		return fmt.Errorf("converting %T %s: %w", obj, obj.GetName(), err)
@@ -53,15 +64,78 @@ func applyObject(ctx context.Context, c client.Client, obj client.Object) error 
 		}
 		_ = unstructured.SetNestedSlice(u, tmpls, "spec", "volumeClaimTemplates")
 	}
+	gvk := obj.GetObjectKind().GroupVersionKind()
+	request, err := json.Marshal(u)
+	if err != nil {
+		return fmt.Errorf("encoding %s %s: %w", gvk.Kind, obj.GetName(), err)
+	}
+	network := types.NamespacedName{Namespace: n.GetNamespace(), Name: n.GetName()}
+	objKey := gvk.Kind + "/" + obj.GetName()
+	sum := sha256.Sum256(request)
+	if rv, ok := r.applied.lookup(network, objKey, sum); ok {
+		cur := obj.DeepCopyObject().(client.Object)
+		if err := r.Client.Get(ctx, client.ObjectKeyFromObject(obj), cur); err == nil && cur.GetResourceVersion() == rv {
+			reflect.ValueOf(obj).Elem().Set(reflect.ValueOf(cur).Elem())
+			obj.GetObjectKind().SetGroupVersionKind(gvk)
+			return nil
+		}
+	}
 	applied := &unstructured.Unstructured{Object: u}
-	kind := obj.GetObjectKind().GroupVersionKind().Kind
-	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(applied), client.FieldOwner(resources.FieldOwner), client.ForceOwnership); err != nil {
-		return &applyError{kind: kind, name: obj.GetName(), err: err}
+	if err := r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(applied), client.FieldOwner(resources.FieldOwner), client.ForceOwnership); err != nil {
+		r.applied.drop(network, objKey)
+		return &applyError{kind: gvk.Kind, name: obj.GetName(), err: err}
 	}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(applied.Object, obj); err != nil {
-		return fmt.Errorf("decoding the applied %s %s: %w", kind, obj.GetName(), err)
+		return fmt.Errorf("decoding the applied %s %s: %w", gvk.Kind, obj.GetName(), err)
 	}
+	r.applied.store(network, objKey, sum, obj.GetResourceVersion())
 	return nil
+}
+
+// applyCache holds, per network and object, the hash of the last apply
+// request and the resourceVersion the API server answered it with.
+type applyCache struct {
+	mu sync.Mutex
+	m  map[types.NamespacedName]map[string]appliedRequest
+}
+
+type appliedRequest struct {
+	hash            [sha256.Size]byte
+	resourceVersion string
+}
+
+func (c *applyCache) lookup(network types.NamespacedName, obj string, hash [sha256.Size]byte) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.m[network][obj]
+	if !ok || a.hash != hash {
+		return "", false
+	}
+	return a.resourceVersion, true
+}
+
+func (c *applyCache) store(network types.NamespacedName, obj string, hash [sha256.Size]byte, rv string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[types.NamespacedName]map[string]appliedRequest{}
+	}
+	if c.m[network] == nil {
+		c.m[network] = map[string]appliedRequest{}
+	}
+	c.m[network][obj] = appliedRequest{hash: hash, resourceVersion: rv}
+}
+
+func (c *applyCache) drop(network types.NamespacedName, obj string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m[network], obj)
+}
+
+func (c *applyCache) forget(network types.NamespacedName) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, network)
 }
 
 // applyError is a failed apply of one object.

@@ -88,6 +88,8 @@ type BitcoinNetworkReconciler struct {
 	// scaleEvents holds, per network, the StatefulSet generation the last
 	// Created or Scaled event was recorded for (see recordScaling).
 	scaleEvents sync.Map
+	// applied caches the last apply request of each object (see applyObject).
+	applied applyCache
 	// store is what the object and peering controllers share per network.
 	store peerStore
 	// wakePeering starts a peer check (see peering_controller.go).
@@ -184,6 +186,7 @@ func (r *BitcoinNetworkReconciler) forget(namespace, name string) {
 	r.transports.forget(namespace, name)
 	r.scaleEvents.Delete(types.NamespacedName{Namespace: namespace, Name: name})
 	r.store.forget(types.NamespacedName{Namespace: namespace, Name: name})
+	r.applied.forget(types.NamespacedName{Namespace: namespace, Name: name})
 	forgetMetrics(namespace, name)
 }
 
@@ -237,10 +240,10 @@ func (r *BitcoinNetworkReconciler) applyNetwork(ctx context.Context, n *v1alpha1
 		a.problem = &status.Problem{Reason: status.ReasonConfigInvalid, Message: err.Error()}
 		return a, nil
 	}
-	if err := applyObject(ctx, r.Client, resources.DesiredConfigMap(n)); err != nil {
+	if err := r.applyObject(ctx, n, resources.DesiredConfigMap(n)); err != nil {
 		return a, err
 	}
-	if err := applyObject(ctx, r.Client, resources.DesiredService(n)); err != nil {
+	if err := r.applyObject(ctx, n, resources.DesiredService(n)); err != nil {
 		return a, err
 	}
 	creds, problem, err := r.credentials(ctx, n)
@@ -256,7 +259,7 @@ func (r *BitcoinNetworkReconciler) applyNetwork(ctx context.Context, n *v1alpha1
 		}
 	}
 	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
-		if err := applyObject(ctx, r.Client, resources.DesiredBtcdConfigSecret(n, creds, a.miningAddress)); err != nil {
+		if err := r.applyObject(ctx, n, resources.DesiredBtcdConfigSecret(n, creds, a.miningAddress)); err != nil {
 			return a, err
 		}
 		if a.miningAddress != "" {
@@ -296,7 +299,7 @@ func (r *BitcoinNetworkReconciler) applyNetwork(ctx context.Context, n *v1alpha1
 		return a, err
 	}
 	sts := resources.DesiredStatefulSet(n, params)
-	if err := applyObject(ctx, r.Client, sts); err != nil {
+	if err := r.applyObject(ctx, n, sts); err != nil {
 		return a, err
 	}
 	r.recordScaling(n, before, sts)
@@ -311,7 +314,7 @@ func (r *BitcoinNetworkReconciler) applyNetworkPolicy(ctx context.Context, n *v1
 		return nil
 	}
 	if n.Spec.NetworkPolicy != v1alpha1.NetworkPolicyDisabled {
-		return applyObject(ctx, r.Client, resources.DesiredNetworkPolicy(n, r.OperatorNamespace))
+		return r.applyObject(ctx, n, resources.DesiredNetworkPolicy(n, r.OperatorNamespace))
 	}
 	existing := &networkingv1.NetworkPolicy{}
 	err := r.Client.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: resources.NetworkPolicyName(n)}, existing)
@@ -462,7 +465,7 @@ func (r *BitcoinNetworkReconciler) credentials(ctx context.Context, n *v1alpha1.
 			secret.Name, resources.SecretKeyRPCAuth, resources.SecretKeyPassword)}, nil
 	}
 	if n.Spec.RPCSecretName != "" && n.Spec.Implementation == v1alpha1.ImplementationBitcoind {
-		if err := applyObject(ctx, r.Client, resources.DesiredRPCAuthSecret(n, creds)); err != nil {
+		if err := r.applyObject(ctx, n, resources.DesiredRPCAuthSecret(n, creds)); err != nil {
 			return resources.Credentials{}, nil, err
 		}
 	}

@@ -17,11 +17,14 @@ limitations under the License.
 package controllers
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
 )
 
@@ -44,6 +47,19 @@ var (
 		Name: "bitcoin_network_node_block_height",
 		Help: "Height of each node's best chain, as last read over RPC.",
 	}, []string{"namespace", "network", "node"})
+	rpcErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bitcoin_node_rpc_errors_total",
+		Help: "Failed RPC calls to a network's nodes, by cause: the JSON-RPC error code (e.g. -28, node loading), unauthorized, timeout, http (not a JSON-RPC answer) or transport (no answer).",
+	}, []string{"namespace", "network", "code"})
+	rpcDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "bitcoin_node_rpc_duration_seconds",
+		Help:    "Time of RPC calls to the nodes, by method, failed calls included.",
+		Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+	}, []string{"method"})
+	peerChecks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bitcoin_network_peer_checks_total",
+		Help: "Verify-and-repair passes the operator ran on a network's nodes.",
+	}, []string{"namespace", "network"})
 	peerRepairs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "bitcoin_network_peer_repairs_total",
 		Help: "Peers the operator added to or removed from nodes, each counted once: the same repair made again on the next check, without progress, is not counted again.",
@@ -51,7 +67,7 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(networkNodes, networkConnections, networkCondition, nodeBlockHeight, peerRepairs)
+	metrics.Registry.MustRegister(networkNodes, networkConnections, networkCondition, nodeBlockHeight, peerChecks, peerRepairs, rpcErrors, rpcDuration)
 }
 
 // recordMetrics publishes a network's state after a reconcile.
@@ -90,4 +106,16 @@ func forgetMetrics(namespace, name string) {
 		v.DeletePartialMatch(labels)
 	}
 	peerRepairs.DeletePartialMatch(labels)
+	peerChecks.DeletePartialMatch(labels)
+	rpcErrors.DeletePartialMatch(labels)
+}
+
+// rpcObserver records a network's RPC calls in the metrics.
+func rpcObserver(namespace, network string) bitcoin.Observer {
+	return func(method string, took time.Duration, err error) {
+		rpcDuration.WithLabelValues(method).Observe(took.Seconds())
+		if class := bitcoin.ErrorClass(err); class != "" {
+			rpcErrors.WithLabelValues(namespace, network, class).Inc()
+		}
+	}
 }

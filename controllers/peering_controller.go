@@ -187,6 +187,7 @@ func (p *peeringReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	peerChecks.WithLabelValues(n.Namespace, n.Name).Inc()
 	if check.changes > 0 {
 		peerRepairs.WithLabelValues(n.Namespace, n.Name).Add(float64(check.changes))
 	}

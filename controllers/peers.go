@@ -161,6 +161,7 @@ func (p *peeringReconciler) checkPeers(ctx context.Context, n *v1alpha1.BitcoinN
 			versionKnown[k] = true
 		}
 	})
+	observe := rpcObserver(n.Namespace, n.Name)
 	var members []peering.Member
 	var networkAddresses []string
 	names := map[int]string{}
@@ -185,7 +186,7 @@ func (p *peeringReconciler) checkPeers(ctx context.Context, n *v1alpha1.BitcoinN
 				return nil, err
 			}
 			endpoint.TLS = transport.TLSClientConfig
-			m.Node = bitcoin.New(impl, endpoint, transport, r.Peers.RPCTimeout)
+			m.Node = bitcoin.New(impl, endpoint, transport, r.Peers.RPCTimeout, bitcoin.WithObserver(observe))
 			m.AskVersion = !versionKnown[p.Name+"/"+p.Status.PodIP]
 			nodes[p.Name] = m.Node
 		}

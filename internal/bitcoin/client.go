@@ -29,6 +29,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -101,6 +103,43 @@ type rpcClient struct {
 	http     *http.Client
 	timeout  time.Duration
 	nextID   atomic.Uint64
+	observe  Observer
+}
+
+// Observer is told of every call a client makes: its method, how long it
+// took and how it failed (nil: it did not). It must not block.
+type Observer func(method string, took time.Duration, err error)
+
+// Option configures a client made by New.
+type Option func(*rpcClient)
+
+// WithObserver has the client report each call to o (e.g. for metrics).
+func WithObserver(o Observer) Option { return func(c *rpcClient) { c.observe = o } }
+
+// ErrorClass sorts a call's error for metrics: the JSON-RPC error code
+// ("-28"), or "unauthorized", "timeout", "http" (an answer that is no
+// JSON-RPC answer) or "transport" (no answer); "" for nil.
+func ErrorClass(err error) string {
+	if err == nil {
+		return ""
+	}
+	if code, ok := ErrorCode(err); ok {
+		return strconv.Itoa(int(code))
+	}
+	switch {
+	case errors.Is(err, ErrUnauthorized):
+		return "unauthorized"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if ue.Timeout() {
+			return "timeout"
+		}
+		return "transport"
+	}
+	return "http"
 }
 
 func newRPCClient(e Endpoint, transport http.RoundTripper, timeout time.Duration) *rpcClient {
@@ -149,7 +188,11 @@ func (c *rpcClient) call(ctx context.Context, method string, result any, params 
 // a request written just as it does so fails with EOF without having been
 // read. Such a request is marked with an empty Idempotency-Key header,
 // which net/http treats as idempotent and does not send.
-func (c *rpcClient) do(ctx context.Context, timeout time.Duration, replayable bool, method string, result any, params []any) error {
+func (c *rpcClient) do(ctx context.Context, timeout time.Duration, replayable bool, method string, result any, params []any) (err error) {
+	if c.observe != nil {
+		start := time.Now()
+		defer func() { c.observe(method, time.Since(start), err) }()
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if params == nil {

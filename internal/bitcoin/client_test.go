@@ -224,3 +224,51 @@ func TestCallOnAConnectionTheServerClosedIsSentAgainOnce(t *testing.T) {
 		t.Errorf("server saw generatetoaddress %d times, want exactly once", got)
 	}
 }
+
+// Every call is reported to the observer, its failure sorted for metrics.
+func TestTheObserverSeesEveryCallAndItsErrorClass(t *testing.T) {
+	ctx := context.Background()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Method string }
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		switch req.Method {
+		case "getblockcount":
+			fmt.Fprint(w, `{"result":7,"error":null,"id":1}`)
+		case "getpeerinfo":
+			w.WriteHeader(http.StatusInternalServerError)
+			fmt.Fprint(w, `{"result":null,"error":{"code":-28,"message":"Loading"},"id":1}`)
+		case "getaddednodeinfo":
+			w.WriteHeader(http.StatusUnauthorized)
+		default:
+			fmt.Fprint(w, `<html>`)
+		}
+	}))
+	defer srv.Close()
+	type seen struct{ method, class string }
+	var mu sync.Mutex
+	var calls []seen
+	node := bitcoin.New(bitcoin.Bitcoind, bitcoin.Endpoint{Address: strings.TrimPrefix(srv.URL, "http://")}, bitcoin.Transport(nil), time.Second,
+		bitcoin.WithObserver(func(method string, took time.Duration, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if took <= 0 {
+				t.Errorf("%s took %v", method, took)
+			}
+			calls = append(calls, seen{method, bitcoin.ErrorClass(err)})
+		}))
+	_, _ = node.BlockCount(ctx)
+	_, _ = node.Peers(ctx)
+	_, _ = node.AddedNodes(ctx)
+	_, _ = node.ChainInfo(ctx)
+	dead := bitcoin.New(bitcoin.Bitcoind, bitcoin.Endpoint{Address: "127.0.0.1:1"}, bitcoin.Transport(nil), time.Second,
+		bitcoin.WithObserver(func(method string, _ time.Duration, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls = append(calls, seen{method, bitcoin.ErrorClass(err)})
+		}))
+	_, _ = dead.BlockCount(ctx)
+	want := []seen{{"getblockcount", ""}, {"getpeerinfo", "-28"}, {"getaddednodeinfo", "unauthorized"}, {"getblockchaininfo", "http"}, {"getblockcount", "transport"}}
+	if fmt.Sprint(calls) != fmt.Sprint(want) {
+		t.Errorf("observed %v, want %v", calls, want)
+	}
+}

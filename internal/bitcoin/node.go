@@ -105,8 +105,11 @@ const MineTimeout = 20 * time.Second
 // New returns a Node speaking impl's dialect to the endpoint. transport is
 // shared between clients (see Transport); timeout bounds each call (0 means
 // DefaultTimeout).
-func New(impl Implementation, e Endpoint, transport http.RoundTripper, timeout time.Duration) Node {
+func New(impl Implementation, e Endpoint, transport http.RoundTripper, timeout time.Duration, opts ...Option) Node {
 	c := newRPCClient(e, transport, timeout)
+	for _, o := range opts {
+		o(c)
+	}
 	if impl == Btcd {
 		return &btcdNode{rpcClient: c}
 	}

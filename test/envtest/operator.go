@@ -18,6 +18,7 @@ package envtest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -51,6 +52,11 @@ type Operator struct {
 // StartOperator starts an API server and runs r in a manager (see
 // RunManager). Operator logs are quiet unless TEST_OPERATOR_LOGS is set.
 func StartOperator(r *controllers.BitcoinNetworkReconciler) (_ *Operator, err error) {
+	return StartOperatorWith(r, ManagerOptions{})
+}
+
+// StartOperatorWith is StartOperator with manager options.
+func StartOperatorWith(r *controllers.BitcoinNetworkReconciler, opts ManagerOptions) (_ *Operator, err error) {
 	SetTestLogger()
 	env, err := Start()
 	if err != nil {
@@ -62,7 +68,7 @@ func StartOperator(r *controllers.BitcoinNetworkReconciler) (_ *Operator, err er
 			_ = env.Stop()
 		}
 	}()
-	if o.manager, err = RunManager(env.Config, r, ManagerOptions{}); err != nil {
+	if o.manager, err = RunManager(env.Config, r, opts); err != nil {
 		return nil, err
 	}
 	if o.Client, err = client.New(env.Config, client.Options{Scheme: scheme.Scheme}); err != nil {
@@ -125,6 +131,9 @@ type ManagerOptions struct {
 	// (e.g. a controller-runtime interceptor client that injects faults
 	// or records calls).
 	WrapClient func(client.Client) client.Client
+	// MetricsBindAddress serves the metrics endpoint (plain HTTP) there;
+	// empty serves none.
+	MetricsBindAddress string
 }
 
 // Manager is a running manager.
@@ -140,7 +149,7 @@ type Manager struct {
 func RunManager(cfg *rest.Config, r *controllers.BitcoinNetworkReconciler, opts ManagerOptions) (*Manager, error) {
 	mopts := ctrl.Options{
 		Scheme:  scheme.Scheme,
-		Metrics: metricsserver.Options{BindAddress: "0"},
+		Metrics: metricsserver.Options{BindAddress: cmp.Or(opts.MetricsBindAddress, "0")},
 		Cache:   controllers.CacheOptions(nil),
 		// Controller names must be unique in a process; a test may run
 		// several managers, one after the other or side by side.

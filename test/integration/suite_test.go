@@ -21,6 +21,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,7 +43,19 @@ import (
 var (
 	k8s client.Client
 	sim *podsim.Simulator
+	// metricsAddress is where the operator serves its metrics.
+	metricsAddress string
 )
+
+// freeAddress is a loopback address with a port nothing listens on.
+func freeAddress() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
 
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
@@ -52,11 +65,15 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "building btcd:", err)
 		return 1
 	}
-	op, err := envtest.StartOperator(&controllers.BitcoinNetworkReconciler{
+	if metricsAddress, err = freeAddress(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	op, err := envtest.StartOperatorWith(&controllers.BitcoinNetworkReconciler{
 		DefaultImages: map[v1alpha1.Implementation]string{v1alpha1.ImplementationBitcoind: "bitcoind:test", v1alpha1.ImplementationBtcd: "btcd:test"},
 		ClusterDomain: "cluster.local",
 		Peers:         controllers.PeerOptions{RPCTimeout: 3 * time.Second, CheckInterval: 5 * time.Second, Concurrency: 8},
-	})
+	}, envtest.ManagerOptions{MetricsBindAddress: metricsAddress})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

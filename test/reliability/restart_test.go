@@ -34,6 +34,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
@@ -172,12 +173,24 @@ func TestOperatorKilledMidReconcileConverges(t *testing.T) {
 type writeLog struct {
 	mu     sync.Mutex
 	writes map[string][]time.Time
+	// what describes each write, in the same order.
+	what map[string][]string
 }
 
-func (w *writeLog) record(who string) {
+func (w *writeLog) record(who, what string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.writes[who] = append(w.writes[who], time.Now())
+	if w.what == nil {
+		w.what = map[string][]string{}
+	}
+	w.what[who] = append(w.what[who], what)
+}
+
+func (w *writeLog) described(who string) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.what[who])
 }
 
 func (w *writeLog) of(who string) []time.Time {
@@ -191,19 +204,20 @@ func (w *writeLog) recording(who string) func(client.Client) client.Client {
 	return func(c client.Client) client.Client {
 		return interceptor.NewClient(withWatch{c}, interceptor.Funcs{
 			Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
-				w.record(who)
+				w.record(who, fmt.Sprintf("create %T %s", obj, obj.GetName()))
 				return c.Create(ctx, obj, opts...)
 			},
 			Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
-				w.record(who)
+				w.record(who, fmt.Sprintf("patch %T %s", obj, obj.GetName()))
 				return c.Patch(ctx, obj, patch, opts...)
 			},
 			Apply: func(ctx context.Context, c client.WithWatch, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
-				w.record(who)
+				w.record(who, fmt.Sprintf("apply %v", obj))
 				return c.Apply(ctx, obj, opts...)
 			},
 			SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
-				w.record(who)
+				body, _ := patch.Data(obj)
+				w.record(who, fmt.Sprintf("patch %s of %T %s: %s", sub, obj, obj.GetName(), body))
 				return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
 			},
 		})
@@ -309,4 +323,79 @@ func TestInitialBlocksAreMinedOnceAcrossOperatorRestarts(t *testing.T) {
 	if err := heights(); err != nil {
 		t.Error(err)
 	}
+}
+
+// An unchanged network costs the API server no write: the operator's
+// reconciles (here woken every 5 s by a touched pod) find their apply
+// requests identical to the last ones, for objects still at the
+// resourceVersion those returned, and the status unchanged, while the peer
+// check still runs every interval.
+func TestAnUnchangedNetworkCostsNoWrites(t *testing.T) {
+	ctx := context.Background()
+	ns := fixture.NewNamespace(t, k8s)
+	// bitcoind (real Core where available, else the fake): btcd drops and
+	// remakes connections by itself now and then, which is a change.
+	n := fixture.CreateNetworkWith(t, k8s, ns, "steady", v1alpha1.ImplementationBitcoind, 3, func(n *v1alpha1.BitcoinNetwork) {
+		n.Spec.Regtest = &v1alpha1.RegtestSpec{InitialBlocks: 1}
+	})
+	writes := &writeLog{writes: map[string][]time.Time{}}
+	runOperator(t, envtest.ManagerOptions{WrapClient: writes.recording("operator")})
+	fixture.WaitConnected(t, k8s, n, 90*time.Second)
+	fixture.Eventually(t, 60*time.Second, "the network settled (no write for 6 s)", func() error {
+		if w := writes.of("operator"); len(w) > 0 && time.Since(w[len(w)-1]) < 6*time.Second {
+			return fmt.Errorf("last write %v ago", time.Since(w[len(w)-1]))
+		}
+		return nil
+	})
+	before, checksBefore := len(writes.of("operator")), peerChecks(t, ns, "steady")
+	defer func() {
+		if what := writes.described("operator")[before:]; t.Failed() && len(what) > 0 {
+			t.Logf("writes: %q", what)
+		}
+	}()
+	window := 60 * time.Second
+	for start, i := time.Now(), 0; time.Since(start) < window; i++ {
+		pod := &corev1.Pod{}
+		must(t, k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: "steady-0"}, pod))
+		patch := client.MergeFrom(pod.DeepCopy())
+		if pod.Annotations == nil {
+			pod.Annotations = map[string]string{}
+		}
+		pod.Annotations["test.network-operator.dev/touched"] = fmt.Sprint(i)
+		must(t, k8s.Patch(ctx, pod, patch))
+		time.Sleep(5 * time.Second)
+	}
+	written := writes.of("operator")[before:]
+	checks := peerChecks(t, ns, "steady") - checksBefore
+	t.Logf("in %v: %d API writes by the operator, %v peer checks", window, len(written), checks)
+	if len(written) != 0 {
+		t.Errorf("the operator wrote %d times to an unchanged network", len(written))
+	}
+	// The check interval is 5 s (and pod events add passes).
+	if checks < 10 {
+		t.Errorf("%v peer checks in %v, want one every 5 s at least", checks, window)
+	}
+}
+
+// peerChecks reads the operator's bitcoin_network_peer_checks_total for a
+// network from the process's metrics registry.
+func peerChecks(t *testing.T, ns, name string) float64 {
+	t.Helper()
+	families, err := metrics.Registry.Gather()
+	must(t, err)
+	for _, f := range families {
+		if f.GetName() != "bitcoin_network_peer_checks_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["namespace"] == ns && labels["network"] == name {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }
