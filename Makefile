@@ -57,8 +57,9 @@ help: ## Show the targets and what they do.
 ##@ Development
 
 .PHONY: manifests
-manifests: ## Generate the CRD and RBAC manifests from the Go markers.
+manifests: ## Generate the CRD and RBAC manifests from the Go markers, and the list of served metrics.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./..." output:crd:artifacts:config=config/crd/bases
+	go run ./hack/metricnames > config/prometheus/metrics.txt
 
 .PHONY: generate
 generate: ## Generate DeepCopy methods of the API types.
@@ -75,6 +76,7 @@ vet: ## Run go vet.
 .PHONY: test
 test: manifests generate fmt vet tools ## Run every test tier: unit, envtest, real btcd and Bitcoin Core nodes, bundle/catalog, OLM e2e, fuzzing.
 	KUBEBUILDER_ASSETS="$$($(TOOLS) envtest)" go test $(GO_TEST_FLAGS) -tags e2e ./...
+	cd test/prometheus && go vet ./... && go test $(GO_TEST_FLAGS) ./...
 	$(MAKE) --no-print-directory fuzz
 
 # Fuzz targets and the time each gets in "make fuzz" (and so in "make test").
@@ -110,8 +112,10 @@ demo: ## Run the demo: local control plane, the operator and a real 4-node netwo
 	go run ./hack/demo $(if $(ONCE),--once) $(if $(IMPL),--impl=$(IMPL))
 
 .PHONY: bench
-bench: ## Benchmark peer wiring on real btcd nodes: this operator's strategy against the seed's.
-	go test -run '^$$' -bench . -benchtime 3x ./test/bench/
+bench: ## Benchmark peer wiring (this operator's strategy against the seed's) and scale on real nodes; writes bench/report.json.
+	go test -run '^$$' -bench PeerWiring -benchtime 3x ./test/bench/
+	mkdir -p bench
+	BNO_BENCH_REPORT=$(CURDIR)/bench/report.json go test -run '^$$' -bench Scale -benchtime 1x -timeout 60m ./test/bench/
 
 ##@ Build
 

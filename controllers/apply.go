@@ -31,6 +31,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
@@ -88,6 +89,9 @@ func (r *BitcoinNetworkReconciler) applyObject(ctx context.Context, n client.Obj
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(applied.Object, obj); err != nil {
 		return fmt.Errorf("decoding the applied %s %s: %w", gvk.Kind, obj.GetName(), err)
 	}
+	if prev, ok := r.applied.resourceVersion(network, objKey); !ok || prev != obj.GetResourceVersion() {
+		logf.FromContext(ctx).Info("applied", "kind", gvk.Kind, "object", obj.GetName(), "resourceVersion", obj.GetResourceVersion())
+	}
 	r.applied.store(network, objKey, sum, obj.GetResourceVersion())
 	return nil
 }
@@ -112,6 +116,13 @@ func (c *applyCache) lookup(network types.NamespacedName, obj string, hash [sha2
 		return "", false
 	}
 	return a.resourceVersion, true
+}
+
+func (c *applyCache) resourceVersion(network types.NamespacedName, obj string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.m[network][obj]
+	return a.resourceVersion, ok
 }
 
 func (c *applyCache) store(network types.NamespacedName, obj string, hash [sha256.Size]byte, rv string) {

@@ -107,7 +107,9 @@ type BitcoinNetworkReconciler struct {
 
 // Reconcile applies a network's objects and records its status.
 func (r *BitcoinNetworkReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	log := logf.FromContext(ctx)
+	// Every line about this network carries its name as "network".
+	log := logf.FromContext(ctx).WithValues("network", req.Name)
+	ctx = logf.IntoContext(ctx, log)
 	n := &v1alpha1.BitcoinNetwork{}
 	if err := r.Client.Get(ctx, req.NamespacedName, n); err != nil {
 		if apierrors.IsNotFound(err) {

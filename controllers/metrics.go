@@ -17,6 +17,8 @@ limitations under the License.
 package controllers
 
 import (
+	"regexp"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,6 +49,10 @@ var (
 		Name: "bitcoin_network_node_block_height",
 		Help: "Height of each node's best chain, as last read over RPC.",
 	}, []string{"namespace", "network", "node"})
+	nodePeers = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "bitcoin_network_node_peers",
+		Help: "Live connections of each node with the network's other nodes, as last read over RPC (peers from elsewhere do not count).",
+	}, []string{"namespace", "network", "node"})
 	rpcErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "bitcoin_node_rpc_errors_total",
 		Help: "Failed RPC calls to a network's nodes, by cause: the JSON-RPC error code (e.g. -28, node loading), unauthorized, timeout, http (not a JSON-RPC answer) or transport (no answer).",
@@ -67,7 +73,7 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(networkNodes, networkConnections, networkCondition, nodeBlockHeight, peerChecks, peerRepairs, rpcErrors, rpcDuration)
+	metrics.Registry.MustRegister(networkNodes, networkConnections, networkCondition, nodeBlockHeight, nodePeers, peerChecks, peerRepairs, rpcErrors, rpcDuration)
 }
 
 // recordMetrics publishes a network's state after a reconcile.
@@ -92,7 +98,11 @@ func recordMetrics(n *v1alpha1.BitcoinNetwork, st v1alpha1.BitcoinNetworkStatus,
 		}
 	}
 	nodeBlockHeight.DeletePartialMatch(prometheus.Labels{"namespace": ns, "network": name})
+	nodePeers.DeletePartialMatch(prometheus.Labels{"namespace": ns, "network": name})
 	for _, node := range st.Nodes {
+		if node.Ready && node.Message == "" && n.Spec.Topology != v1alpha1.TopologyNone {
+			nodePeers.WithLabelValues(ns, name, node.Name).Set(float64(node.Peers))
+		}
 		if node.BlockHeight > 0 || node.Message == "" {
 			nodeBlockHeight.WithLabelValues(ns, name, node.Name).Set(float64(node.BlockHeight))
 		}
@@ -102,7 +112,7 @@ func recordMetrics(n *v1alpha1.BitcoinNetwork, st v1alpha1.BitcoinNetworkStatus,
 // forgetMetrics drops the series of a network that is gone.
 func forgetMetrics(namespace, name string) {
 	labels := prometheus.Labels{"namespace": namespace, "network": name}
-	for _, v := range []*prometheus.GaugeVec{networkNodes, networkConnections, networkCondition, nodeBlockHeight} {
+	for _, v := range []*prometheus.GaugeVec{networkNodes, networkConnections, networkCondition, nodeBlockHeight, nodePeers} {
 		v.DeletePartialMatch(labels)
 	}
 	peerRepairs.DeletePartialMatch(labels)
@@ -119,3 +129,25 @@ func rpcObserver(namespace, network string) bitcoin.Observer {
 		}
 	}
 }
+
+// MetricNames are the names of the metrics the operator serves besides
+// controller-runtime's (config/prometheus/metrics.txt lists them for the
+// alert rules' test).
+func MetricNames() []string {
+	var names []string
+	for _, c := range []prometheus.Collector{networkNodes, networkConnections, networkCondition, nodeBlockHeight, nodePeers, peerChecks, peerRepairs, rpcErrors, rpcDuration} {
+		ch := make(chan *prometheus.Desc, 1)
+		go func() { c.Describe(ch); close(ch) }()
+		for d := range ch {
+			if m := fqName.FindStringSubmatch(d.String()); m != nil {
+				names = append(names, m[1])
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// fqName finds a metric's name in its description (prometheus.Desc keeps
+// it unexported).
+var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)

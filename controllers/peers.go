@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -280,13 +281,23 @@ func (p *peeringReconciler) checkPeers(ctx context.Context, n *v1alpha1.BitcoinN
 			UserAgent: versions[name]}
 		if nr.Err != nil {
 			np.Message = rpcMessage(nr.Err)
-			log.Info("node RPC failed", "node", name, "error", np.Message)
+			// Once per change of what the node answers, not every pass.
+			level := 1
+			if !slices.ContainsFunc(n.Status.Nodes, func(s v1alpha1.NodeStatus) bool { return s.Name == name && s.Message == np.Message }) {
+				level = 0
+			}
+			log.V(level).Info("node unreachable", "node", name, "error", np.Message)
 		}
 		if len(nr.ConnectFailed) > 0 {
 			log.Info("peers added but not connected yet; the node keeps trying", "node", name, "peers", nr.ConnectFailed)
 		}
 		if c, ok := changed[ordinal]; ok {
-			log.Info("repaired peers", "node", name, "added", c.Add, "removed", c.Remove)
+			for _, a := range c.Add {
+				log.Info("peer added", "node", name, "peer", a)
+			}
+			for _, a := range c.Remove {
+				log.Info("peer removed", "node", name, "peer", a)
+			}
 			check.repaired[name] = len(c.Add)
 			check.changes += len(c.Add) + len(c.Remove)
 		} else if len(nr.Added) > 0 || len(nr.Removed) > 0 {

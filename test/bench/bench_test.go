@@ -47,6 +47,10 @@ type node struct {
 	ip     string
 	stop   func()
 	client bitcoin.Node
+	// pid is the node process's ID; restart (btcd only) starts it again
+	// on its data and IP after stop.
+	pid     func() int
+	restart func()
 }
 
 func (n *node) p2p() string { return net.JoinHostPort(n.ip, "18444") }
@@ -73,7 +77,7 @@ func startBitcoind(b *testing.B, size int, subnet int) []*node {
 	var nodes []*node
 	for i := 0; i < size; i++ {
 		bn := realnode.StartBitcoind(b, dir, realnode.BitcoindOptions{IP: fmt.Sprintf("127.%d.0.%d", subnet, i+2)})
-		nodes = append(nodes, &node{ip: bn.IP, stop: func() { bn.Process.Stop(10 * time.Second) }, client: bn.Client(5 * time.Second)})
+		nodes = append(nodes, &node{ip: bn.IP, stop: func() { bn.Process.Stop(10 * time.Second) }, client: bn.Client(5 * time.Second), pid: bn.Process.Pid})
 	}
 	waitAnswering(b, nodes)
 	return nodes
@@ -121,25 +125,33 @@ func startBtcd(b *testing.B, size int, subnet int) []*node {
 	for i := 0; i < size; i++ {
 		ip := fmt.Sprintf("127.%d.0.%d", subnet, i+2)
 		data := filepath.Join(dir, ip)
-		cmd := exec.Command(btcd, "--regtest", "--listen="+ip+":18444", "--rpclisten="+ip+":18334",
-			"--rpccert="+cert, "--rpckey="+key, "--rpcuser=u", "--rpcpass=p",
-			"--datadir="+filepath.Join(data, "data"), "--logdir="+filepath.Join(data, "logs"), "--utxocachemaxsize=16")
-		cmd.Env = []string{"HOME=" + data}
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
+		args := []string{"--regtest", "--listen=" + ip + ":18444", "--rpclisten=" + ip + ":18334",
+			"--rpccert=" + cert, "--rpckey=" + key, "--rpcuser=u", "--rpcpass=p",
+			"--datadir=" + filepath.Join(data, "data"), "--logdir=" + filepath.Join(data, "logs"), "--utxocachemaxsize=16"}
+		n := &node{ip: ip}
+		var cmd *exec.Cmd
+		stopped := true
+		n.restart = func() {
+			cmd = exec.Command(btcd, args...)
+			cmd.Env = []string{"HOME=" + data}
+			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+			if err := cmd.Start(); err != nil {
+				b.Fatal(err)
+			}
+			stopped = false
 		}
-		client := bitcoin.New(bitcoin.Btcd, bitcoin.Endpoint{Address: ip + ":18334", User: "u", Password: "p", TLS: tlsConfig},
-			bitcoin.Transport(tlsConfig), 5*time.Second)
-		stopped := false
-		stop := func() {
+		n.stop = func() {
 			if !stopped {
 				stopped = true
 				_ = cmd.Process.Signal(syscall.SIGTERM)
 				_ = cmd.Wait()
 			}
 		}
-		nodes = append(nodes, &node{ip: ip, stop: stop, client: client})
+		n.pid = func() int { return cmd.Process.Pid }
+		n.restart()
+		n.client = bitcoin.New(bitcoin.Btcd, bitcoin.Endpoint{Address: ip + ":18334", User: "u", Password: "p", TLS: tlsConfig},
+			bitcoin.Transport(tlsConfig), 5*time.Second)
+		nodes = append(nodes, n)
 	}
 	b.Cleanup(func() { stopAll(nodes) })
 	waitAnswering(b, nodes)

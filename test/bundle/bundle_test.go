@@ -281,3 +281,24 @@ func TestCSVDescribesWhatTheManagerDoes(t *testing.T) {
 		t.Errorf("CSV name %s, want %s", csv.Name, want)
 	}
 }
+
+// The monitoring objects of config/prometheus are not in the bundle: a
+// ServiceMonitor or PrometheusRule there fails the install on every cluster
+// without the Prometheus operator's CRDs.
+func TestBundleShipsNoMonitoringObjects(t *testing.T) {
+	entries, err := os.ReadDir(filepath.Join(bundleDir(), "manifests"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		raw, err := os.ReadFile(filepath.Join(bundleDir(), "manifests", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kind := range []string{"kind: ServiceMonitor", "kind: PrometheusRule", "kind: PodMonitor"} {
+			if strings.Contains(string(raw), kind) {
+				t.Errorf("bundle/manifests/%s holds a %s", e.Name(), strings.TrimPrefix(kind, "kind: "))
+			}
+		}
+	}
+}

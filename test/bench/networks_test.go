@@ -1,0 +1,282 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"syscall"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlenvtest "sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/podsim"
+)
+
+const benchNetworks = 100
+
+// operatorProcess is the operator binary running against the bench's API
+// server, as it runs in a cluster (its own process: its RSS is its own).
+type operatorProcess struct {
+	cmd     *exec.Cmd
+	metrics string
+}
+
+func startOperator(b *testing.B, bin, kubeconfig string) *operatorProcess {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	cmd := exec.Command(bin, "--metrics-bind-address="+addr, "--metrics-secure=false", "--health-probe-bind-address=0", "--zap-log-level=error")
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "RELATED_IMAGE_BITCOIND=bitcoind:bench", "RELATED_IMAGE_BTCD=btcd:bench")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	return &operatorProcess{cmd: cmd, metrics: addr}
+}
+
+func (o *operatorProcess) stop() {
+	_ = o.cmd.Process.Kill()
+	_ = o.cmd.Wait()
+}
+
+func (o *operatorProcess) scrape() (map[string]*dto.MetricFamily, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+o.metrics+"/metrics", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	return p.TextToMetricFamilies(resp.Body)
+}
+
+// sum adds the samples of a family whose labels match (counters, gauges).
+func sum(f map[string]*dto.MetricFamily, name string, match func(map[string]string) bool) float64 {
+	total := 0.0
+	for _, m := range f[name].GetMetric() {
+		l := map[string]string{}
+		for _, p := range m.GetLabel() {
+			l[p.GetName()] = p.GetValue()
+		}
+		if match != nil && !match(l) {
+			continue
+		}
+		total += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+	}
+	return total
+}
+
+// quantile estimates a quantile of the bitcoinnetwork controller's
+// reconcile times from the histogram buckets, as histogram_quantile does.
+func quantile(f map[string]*dto.MetricFamily, q float64) time.Duration {
+	for _, m := range f["controller_runtime_reconcile_time_seconds"].GetMetric() {
+		ok := false
+		for _, l := range m.GetLabel() {
+			ok = ok || (l.GetName() == "controller" && l.GetValue() == "bitcoinnetwork")
+		}
+		if !ok {
+			continue
+		}
+		h := m.GetHistogram()
+		rank := q * float64(h.GetSampleCount())
+		prevBound, prevCount := 0.0, 0.0
+		buckets := h.GetBucket()
+		sort.Slice(buckets, func(i, j int) bool { return buckets[i].GetUpperBound() < buckets[j].GetUpperBound() })
+		for _, bk := range buckets {
+			c := float64(bk.GetCumulativeCount())
+			if c >= rank {
+				if math.IsInf(bk.GetUpperBound(), 1) {
+					return time.Duration(prevBound * float64(time.Second))
+				}
+				frac := 0.0
+				if c > prevCount {
+					frac = (rank - prevCount) / (c - prevCount)
+				}
+				return time.Duration((prevBound + frac*(bk.GetUpperBound()-prevBound)) * float64(time.Second))
+			}
+			prevBound, prevCount = bk.GetUpperBound(), c
+		}
+	}
+	return 0
+}
+
+// BenchmarkScaleManyNetworks runs the operator binary with 100 networks of
+// 3 (fake) bitcoind nodes on a local API server: time to all Ready,
+// reconcile latency, the operator's memory, its API requests in steady
+// state, and its recovery after a restart.
+func BenchmarkScaleManyNetworks(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		manyNetworks(b)
+	}
+}
+
+func manyNetworks(b *testing.B) {
+	env, err := envtest.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = env.Stop() }()
+	user, err := env.AddUser(ctrlenvtest.User{Name: "bench-operator", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	kubeconfig, err := user.KubeConfig()
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	kubeconfigPath := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(kubeconfigPath, kubeconfig, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	bin := filepath.Join(dir, "manager")
+	build := exec.Command("go", "build", "-o", bin, "./cmd")
+	build.Dir = envtest.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("building the operator: %v\n%s", err, out)
+	}
+	k8s, err := client.New(env.Config, client.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sim := &podsim.Simulator{Client: k8s, WorkDir: dir, Subnet: 120, EmulateStatefulSets: true}
+	simDone := make(chan struct{})
+	go func() { _ = sim.Run(ctx); close(simDone) }()
+	defer func() { cancel(); <-simDone }()
+
+	op := startOperator(b, bin, kubeconfigPath)
+	defer func() { op.stop() }()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bench"}}
+	if err := k8s.Create(ctx, ns); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	for i := 0; i < benchNetworks; i++ {
+		n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("net-%03d", i), Namespace: "bench"}}
+		n.Spec.Nodes, n.Spec.Implementation, n.Spec.Topology = 3, v1alpha1.ImplementationBitcoind, v1alpha1.TopologyMesh
+		if err := k8s.Create(ctx, n); err != nil {
+			b.Fatal(err)
+		}
+	}
+	allReady := func() (int, error) {
+		list := &v1alpha1.BitcoinNetworkList{}
+		if err := k8s.List(ctx, list, client.InNamespace("bench")); err != nil {
+			return 0, err
+		}
+		ready := 0
+		for _, n := range list.Items {
+			if meta.IsStatusConditionTrue(n.Status.Conditions, v1alpha1.ConditionReady) {
+				ready++
+			}
+		}
+		return ready, nil
+	}
+	waitReady := func(what string) time.Duration {
+		t0 := time.Now()
+		for {
+			if ready, err := allReady(); err == nil && ready == benchNetworks {
+				return time.Since(t0)
+			}
+			if time.Since(t0) > 10*time.Minute {
+				b.Fatalf("%s: not all %d networks Ready after 10 minutes", what, benchNetworks)
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	waitReady("creation")
+	toReady := time.Since(start)
+
+	// Steady state: a minute of the operator's API requests and checks.
+	time.Sleep(30 * time.Second)
+	before, err := op.scrape()
+	if err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(time.Minute)
+	after, err := op.scrape()
+	if err != nil {
+		b.Fatal(err)
+	}
+	requests := func(f map[string]*dto.MetricFamily, writes bool) float64 {
+		return sum(f, "rest_client_requests_total", func(l map[string]string) bool {
+			return !writes || !slices.Contains([]string{"GET", "LIST", "WATCH"}, l["method"])
+		})
+	}
+	perNetwork := (requests(after, false) - requests(before, false)) / benchNetworks
+	writes := requests(after, true) - requests(before, true)
+	checks := (sum(after, "bitcoin_network_peer_checks_total", nil) - sum(before, "bitcoin_network_peer_checks_total", nil)) / benchNetworks
+	p50, p99 := quantile(after, 0.5), quantile(after, 0.99)
+	rss := rssMiB(op.cmd.Process.Pid)
+	heap := sum(after, "go_memstats_heap_alloc_bytes", nil) / (1 << 20)
+
+	// Operator restart: time until every network was checked again and
+	// all are still Ready.
+	op.stop()
+	op = startOperator(b, bin, kubeconfigPath)
+	t0 := time.Now()
+	for {
+		f, err := op.scrape()
+		if err == nil && len(f["bitcoin_network_peer_checks_total"].GetMetric()) == benchNetworks {
+			break
+		}
+		if time.Since(t0) > 5*time.Minute {
+			b.Fatal("the restarted operator did not check every network within 5 minutes")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	recovered := time.Since(t0)
+	waitReady("after the operator restart")
+
+	note := func(format string, a ...any) string { return fmt.Sprintf(format, a...) }
+	addRow(row{Scenario: "100 networks × 3", Impl: "bitcoind (fake)", Nodes: 3 * benchNetworks, ToConnectedMs: float64(toReady.Milliseconds()),
+		Note: note("creation to all Ready; reconcile p50 %v, p99 %v; manager RSS %.0f MiB, heap %.0f MiB", p50.Round(time.Millisecond/10), p99.Round(time.Millisecond/10), rss, heap)})
+	addRow(row{Scenario: "100 networks, steady", Impl: "bitcoind (fake)", Nodes: 3 * benchNetworks,
+		Note: note("per network per minute: %.1f API requests (%.0f writes in all), %.1f peer checks", perNetwork, writes, checks)})
+	addRow(row{Scenario: "operator restart", Impl: "bitcoind (fake)", Nodes: 3 * benchNetworks, ToConnectedMs: float64(recovered.Milliseconds()),
+		Note: "from the new process's start to every network checked again"})
+	b.ReportMetric(float64(toReady.Milliseconds()), "ms-to-all-ready")
+	b.ReportMetric(rss, "MiB-rss")
+	b.ReportMetric(float64(p99.Microseconds())/1000, "ms-reconcile-p99")
+}
