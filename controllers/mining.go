@@ -113,7 +113,7 @@ func (p *peeringReconciler) mine(ctx context.Context, n *v1alpha1.BitcoinNetwork
 	if r0 != nil {
 		height = r0.Chain.Blocks
 	}
-	now := time.Now()
+	now := time.Now().Round(0) // no monotonic reading: results are compared
 	step := planMining(n.Spec.Regtest, mined.InitialBlocksHeight, connected, height, mined.LastBlockTime, now)
 	soon := step.wait
 	if step.blocks > 0 {

@@ -23,6 +23,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
 )
 
 func TestPlanMiningMinesTheInitialBlocksOnceAndThenAtTheInterval(t *testing.T) {
@@ -53,5 +54,26 @@ func TestPlanMiningMinesTheInitialBlocksOnceAndThenAtTheInterval(t *testing.T) {
 		if got := planMining(c.spec, c.recorded, c.connected, c.height, c.last, now); got != c.want {
 			t.Errorf("%s: got %+v, want %+v", c.name, got, c.want)
 		}
+	}
+}
+
+// Outcomes holding times (the last block mined) compare without panicking,
+// and a new block is a change.
+func TestOutcomesWithTimesCompare(t *testing.T) {
+	at := time.Now().Round(0)
+	outcome := func(height int64, when time.Time) *status.Peering {
+		return &status.Peering{Nodes: map[string]status.NodePeering{"a-0": {BlockHeight: height}},
+			Sync:   &status.Sync{Status: metav1.ConditionTrue, Reason: status.ReasonAtSameTip},
+			Mining: &status.Mining{LastBlockHeight: height, LastBlockTime: when}}
+	}
+	last := &peerResult{generation: 1, status: outcome(5, at)}
+	if outcomeChanged(last, 1, outcome(5, at)) {
+		t.Error("the same outcome counts as a change")
+	}
+	if !outcomeChanged(last, 1, outcome(6, at.Add(time.Second))) {
+		t.Error("a new block does not count as a change")
+	}
+	if !outcomeChanged(last, 2, outcome(5, at)) || !outcomeChanged(nil, 1, outcome(5, at)) {
+		t.Error("a new generation or a first outcome does not count as a change")
 	}
 }

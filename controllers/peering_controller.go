@@ -19,12 +19,12 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -195,7 +195,7 @@ func (p *peeringReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	}
 	changed := false
 	p.store.with(req.NamespacedName, func(st *peerState) {
-		changed = st.result == nil || st.result.generation != n.Generation || !equality.Semantic.DeepEqual(st.result.status, check.status)
+		changed = outcomeChanged(st.result, n.Generation, check.status)
 		st.result = &peerResult{generation: n.Generation, status: check.status}
 		for k, v := range check.repaired {
 			st.repaired[k] += v
@@ -276,4 +276,12 @@ func suspectOrdinals(suspects map[string]bool, names map[int]string) map[int]boo
 		}
 	}
 	return out
+}
+
+// outcomeChanged reports whether a pass's outcome differs from the last
+// one, so the status must be written again. reflect.DeepEqual, not
+// apimachinery's semantic equality, which panics on a time.Time's
+// unexported fields (status.Mining holds one).
+func outcomeChanged(last *peerResult, generation int64, p *status.Peering) bool {
+	return last == nil || last.generation != generation || !reflect.DeepEqual(last.status, p)
 }

@@ -269,7 +269,9 @@ func (p *peeringReconciler) checkPeers(ctx context.Context, n *v1alpha1.BitcoinN
 			Nodes:        map[string]status.NodePeering{},
 			PlannedEdges: report.PlannedEdges, ConnectedEdges: report.ConnectedEdges, WaitingEdges: report.WaitingEdges,
 			Addresses: report.Record,
-			Sync:      &sync,
+			// When the nodes first differed is the store's to keep: the
+			// outcome changes only with what the status shows.
+			Sync: &status.Sync{Status: sync.Status, Reason: sync.Reason, Message: sync.Message},
 		},
 		repaired: map[string]int{},
 		after:    after,
