@@ -36,6 +36,10 @@ func CacheOptions(namespaces map[string]cache.Config) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{resources.LabelManagedBy: resources.ManagedByValue})
 	return cache.Options{
 		DefaultNamespaces: namespaces,
+		// The operator never reads managedFields (server-side apply keeps
+		// them on the server); each object's list of field owners would
+		// otherwise take about as much memory as the object.
+		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Pod{}:                 {Label: managed},
 			&appsv1.StatefulSet{}:         {Label: managed},
@@ -52,12 +56,14 @@ func CacheOptions(namespaces map[string]cache.Config) cache.Options {
 // whose changes the operator only needs to notice (a user's Secret named in
 // spec.rpcSecretName is read from the API server when needed). From every
 // Secret it drops kubectl's last-applied-configuration annotation, a copy
-// of the data as it was applied.
+// of the data as it was applied, and the managedFields.
 func StripForeignSecretData(obj any) (any, error) {
 	s, ok := obj.(*corev1.Secret)
 	if !ok {
 		return obj, nil
 	}
+	// This transform replaces the default one for Secrets.
+	s.ManagedFields = nil
 	delete(s.Annotations, corev1.LastAppliedConfigAnnotation)
 	if s.Labels[resources.LabelManagedBy] != resources.ManagedByValue {
 		s.Data, s.StringData = nil, nil

@@ -48,3 +48,20 @@ func TestTheSecretCacheKeepsOnlyTheOperatorsOwnData(t *testing.T) {
 		t.Errorf("the operator's Secret in the cache: data %v, annotations %v; want its data and no last-applied copy", s.Data, s.Annotations)
 	}
 }
+
+// No cached object keeps its managedFields, which the operator never reads.
+func TestTheCacheDropsManagedFields(t *testing.T) {
+	fields := []metav1.ManagedFieldsEntry{{Manager: "bitcoin-network-operator", Operation: metav1.ManagedFieldsOperationApply}}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", ManagedFields: fields}}
+	transform := controllers.CacheOptions(nil).DefaultTransform
+	if transform == nil {
+		t.Fatal("no default cache transform")
+	}
+	if out, err := transform(pod); err != nil || len(out.(*corev1.Pod).ManagedFields) != 0 {
+		t.Errorf("a cached pod keeps managedFields %v (%v)", out.(*corev1.Pod).ManagedFields, err)
+	}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s", ManagedFields: fields}}
+	if out, _ := controllers.StripForeignSecretData(secret); len(out.(*corev1.Secret).ManagedFields) != 0 {
+		t.Error("a cached Secret keeps its managedFields")
+	}
+}
