@@ -133,17 +133,14 @@ func (r *BitcoinNetworkReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		}
 	}
 
-	pods := &corev1.PodList{}
-	if err := r.Client.List(ctx, pods, client.InNamespace(n.Namespace), client.MatchingLabelsSelector{Selector: resources.Selector(n)}); err != nil {
-		return ctrl.Result{}, errors.Join(applyErr, fmt.Errorf("listing pods: %w", err))
+	nodePods, err := r.nodePods(ctx, n, applied.statefulSet)
+	if err != nil {
+		return ctrl.Result{}, errors.Join(applyErr, err)
 	}
-	nodePods := status.ControlledPods(pods.Items, applied.statefulSet)
 	var peers *status.Peering
 	var repaired map[string]int
 	if applied.problem == nil && n.Spec.Topology != v1alpha1.TopologyNone {
-		access := applied.access
-		access.miningAddress = applied.miningAddress
-		if r.store.publishAccess(req.NamespacedName, access) {
+		if r.store.publishAccess(req.NamespacedName, applied.access) {
 			wake(ctx, r.wakePeering, n)
 		}
 		if peers, repaired = r.store.takeResult(req.NamespacedName, n.Generation); peers == nil {
@@ -156,7 +153,7 @@ func (r *BitcoinNetworkReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	newStatus := status.Compute(status.Observed{
 		Network: n, Pods: nodePods, StatefulSet: applied.statefulSet, DesiredConfigHash: applied.configHash,
 		Problem: applied.problem, ClusterDomain: r.ClusterDomain, Peering: peers,
-		MiningAddress: applied.miningAddress, MinerSecretName: applied.minerSecret,
+		MiningAddress: applied.access.miningAddress, MinerSecretName: applied.minerSecret,
 	})
 	recordMetrics(n, newStatus, peers)
 	if err := r.writeStatus(ctx, n, newStatus, repaired, nodePods); err != nil {
@@ -227,9 +224,9 @@ type appliedNetwork struct {
 	// configHash is the config hash the nodes were given.
 	configHash string
 	access     nodeAccess
-	// miningAddress is where the operator mines to (spec.regtest), and
-	// minerSecret the Secret with its key when the operator made it.
-	miningAddress, minerSecret string
+	// minerSecret is the Secret with the mining key (access.miningAddress)
+	// when the operator made it.
+	minerSecret string
 	// statefulSet is the StatefulSet as the API server returned it.
 	statefulSet *appsv1.StatefulSet
 }
@@ -256,17 +253,17 @@ func (r *BitcoinNetworkReconciler) applyNetwork(ctx context.Context, n *v1alpha1
 	a.access.credentials = creds
 	credentialsHash := resources.CredentialsHash(creds)
 	if n.Spec.Regtest != nil {
-		if a.miningAddress, a.minerSecret, a.problem, err = r.miningAddress(ctx, n); err != nil || a.problem != nil {
+		if a.access.miningAddress, a.minerSecret, a.problem, err = r.miningAddress(ctx, n); err != nil || a.problem != nil {
 			return a, err
 		}
 	}
 	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
-		if err := r.applyObject(ctx, n, resources.DesiredBtcdConfigSecret(n, creds, a.miningAddress)); err != nil {
+		if err := r.applyObject(ctx, n, resources.DesiredBtcdConfigSecret(n, creds, a.access.miningAddress)); err != nil {
 			return a, err
 		}
-		if a.miningAddress != "" {
+		if a.access.miningAddress != "" {
 			// btcd reads its mining address at start: a new one rolls it.
-			credentialsHash += "/mining:" + a.miningAddress
+			credentialsHash += "/mining:" + a.access.miningAddress
 		}
 		tlsSecret, err := r.tlsSecret(ctx, n)
 		if err != nil {
@@ -289,13 +286,9 @@ func (r *BitcoinNetworkReconciler) applyNetwork(ctx context.Context, n *v1alpha1
 	if r.SetVolumeGroup {
 		params.VolumeGroup = ptr.To(resources.NodeGroup(n.Spec.Implementation))
 	}
-	var before *appsv1.StatefulSet
-	cached := &appsv1.StatefulSet{}
-	switch err := r.Client.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: resources.StatefulSetName(n)}, cached); {
-	case err == nil:
-		before = cached
-	case !apierrors.IsNotFound(err):
-		return a, fmt.Errorf("reading StatefulSet: %w", err)
+	before, err := r.cachedStatefulSet(ctx, n)
+	if err != nil {
+		return a, err
 	}
 	if err := r.applyNetworkPolicy(ctx, n); err != nil {
 		return a, err
@@ -356,6 +349,29 @@ func (r *BitcoinNetworkReconciler) miningAddress(ctx context.Context, n *v1alpha
 			"Secret %s: %v; delete the Secret to have the operator generate a new key, or set spec.regtest.miningAddress", key.Name, err)}, nil
 	}
 	return address, key.Name, nil, nil
+}
+
+// cachedStatefulSet is the network's StatefulSet as the cache has it; nil
+// when there is none yet.
+func (r *BitcoinNetworkReconciler) cachedStatefulSet(ctx context.Context, n *v1alpha1.BitcoinNetwork) (*appsv1.StatefulSet, error) {
+	sts := &appsv1.StatefulSet{}
+	switch err := r.Client.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: resources.StatefulSetName(n)}, sts); {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading StatefulSet: %w", err)
+	}
+	return sts, nil
+}
+
+// nodePods are the live pods the network's StatefulSet (sts, nil if none)
+// controls, from the cache.
+func (r *BitcoinNetworkReconciler) nodePods(ctx context.Context, n *v1alpha1.BitcoinNetwork, sts *appsv1.StatefulSet) ([]corev1.Pod, error) {
+	pods := &corev1.PodList{}
+	if err := r.Client.List(ctx, pods, client.InNamespace(n.Namespace), client.MatchingLabelsSelector{Selector: resources.Selector(n)}); err != nil {
+		return nil, fmt.Errorf("listing pods: %w", err)
+	}
+	return status.ControlledPods(pods.Items, sts), nil
 }
 
 // tlsSecret returns a btcd network's TLS Secret, creating it once.

@@ -18,14 +18,11 @@ package controllers
 
 import (
 	"context"
-	"fmt"
 	"reflect"
 	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -40,7 +37,6 @@ import (
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/peering"
-	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
 )
 
@@ -173,19 +169,15 @@ func (p *peeringReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		// The object reconciler wakes this one once it has the credentials.
 		return ctrl.Result{}, nil
 	}
-	var sts *appsv1.StatefulSet
-	cached := &appsv1.StatefulSet{}
-	switch err := p.Client.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: resources.StatefulSetName(n)}, cached); {
-	case err == nil:
-		sts = cached
-	case !apierrors.IsNotFound(err):
-		return ctrl.Result{}, fmt.Errorf("reading StatefulSet: %w", err)
+	sts, err := p.cachedStatefulSet(ctx, n)
+	if err != nil {
+		return ctrl.Result{}, err
 	}
-	pods := &corev1.PodList{}
-	if err := p.Client.List(ctx, pods, client.InNamespace(n.Namespace), client.MatchingLabelsSelector{Selector: resources.Selector(n)}); err != nil {
-		return ctrl.Result{}, fmt.Errorf("listing pods: %w", err)
+	pods, err := p.nodePods(ctx, n, sts)
+	if err != nil {
+		return ctrl.Result{}, err
 	}
-	check, err := p.checkPeers(ctx, n, status.ControlledPods(pods.Items, sts), *access)
+	check, err := p.checkPeers(ctx, n, pods, *access)
 	if err != nil {
 		return ctrl.Result{}, err
 	}

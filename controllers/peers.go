@@ -156,12 +156,6 @@ func (p *peeringReconciler) checkPeers(ctx context.Context, n *v1alpha1.BitcoinN
 	p2p := func(ip string) string { return net.JoinHostPort(ip, strconv.Itoa(int(ports.P2P))) }
 
 	key := types.NamespacedName{Namespace: n.Namespace, Name: n.Name}
-	versionKnown := map[string]bool{}
-	p.store.with(key, func(st *peerState) {
-		for k := range st.versions {
-			versionKnown[k] = true
-		}
-	})
 	observe := rpcObserver(n.Namespace, n.Name)
 	var members []peering.Member
 	var networkAddresses []string
@@ -169,43 +163,48 @@ func (p *peeringReconciler) checkPeers(ctx context.Context, n *v1alpha1.BitcoinN
 	nodes := map[string]bitcoin.Node{}
 	ipOf := map[string]string{}
 	for i := range pods {
-		p := &pods[i]
-		ordinal, ok := status.Ordinal(resources.StatefulSetName(n), p)
-		if !ok || p.DeletionTimestamp != nil || p.Status.PodIP == "" {
+		pod := &pods[i]
+		ordinal, ok := status.Ordinal(resources.StatefulSetName(n), pod)
+		if !ok || pod.DeletionTimestamp != nil || pod.Status.PodIP == "" {
 			continue
 		}
-		networkAddresses = append(networkAddresses, p2p(p.Status.PodIP))
-		m := peering.Member{Ordinal: int(ordinal), P2PAddress: p2p(p.Status.PodIP)}
-		if status.PodReady(p) {
+		networkAddresses = append(networkAddresses, p2p(pod.Status.PodIP))
+		m := peering.Member{Ordinal: int(ordinal), P2PAddress: p2p(pod.Status.PodIP)}
+		if status.PodReady(pod) {
 			endpoint := bitcoin.Endpoint{
-				Address:  net.JoinHostPort(p.Status.PodIP, strconv.Itoa(int(ports.RPC))),
+				Address:  net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(int(ports.RPC))),
 				User:     access.credentials.User,
 				Password: access.credentials.Password,
 			}
-			transport, err := transportFor(p.Name)
+			transport, err := transportFor(pod.Name)
 			if err != nil {
 				return nil, err
 			}
 			endpoint.TLS = transport.TLSClientConfig
 			m.Node = bitcoin.New(impl, endpoint, transport, r.Peers.RPCTimeout, bitcoin.WithObserver(observe))
-			m.AskVersion = !versionKnown[p.Name+"/"+p.Status.PodIP]
-			nodes[p.Name] = m.Node
+			nodes[pod.Name] = m.Node
 		}
 		members = append(members, m)
-		names[int(ordinal)] = p.Name
-		ipOf[p.Name] = p.Status.PodIP
+		names[int(ordinal)] = pod.Name
+		ipOf[pod.Name] = pod.Status.PodIP
 	}
 	// Addresses of nodes that are gone (scaled away, or restarted with a
-	// new IP) are still ours until no node lists them: the record in the
-	// status keeps them (and the last node list, for a status written
-	// before the record existed).
-	// The last pass's record covers what the status may not show yet.
+	// new IP) are still ours until no node lists them: the last pass's
+	// record keeps them, and the status's, which survives a restart (with
+	// the last node list, for a status written before the record existed).
 	var progress peering.Progress
 	var suspects map[int]bool
 	p.store.with(key, func(st *peerState) {
 		networkAddresses = append(networkAddresses, st.record...)
 		progress = st.progress
 		suspects = suspectOrdinals(st.suspects, names)
+		// A node process's version is asked once.
+		for i, m := range members {
+			if m.Node != nil {
+				_, known := st.versions[names[m.Ordinal]+"/"+ipOf[names[m.Ordinal]]]
+				members[i].AskVersion = !known
+			}
+		}
 	})
 	networkAddresses = append(networkAddresses, n.Status.PeerAddresses...)
 	for _, old := range n.Status.Nodes {
@@ -229,23 +228,18 @@ func (p *peeringReconciler) checkPeers(ctx context.Context, n *v1alpha1.BitcoinN
 	}
 	log := logf.FromContext(ctx)
 	changed, after, next := progress.Next(report, r.checkInterval(n))
-	p.store.with(key, func(st *peerState) {
-		st.progress, st.record = next, report.Record
-		for ordinal, nr := range report.Nodes {
-			if errors.Is(nr.Err, context.DeadlineExceeded) {
-				st.suspects[names[ordinal]] = true
-			} else if nr.Err == nil {
-				delete(st.suspects, names[ordinal])
-			}
-		}
-	})
-	p.probeSuspects(n, nodes)
 	var chains []status.NodeChain
 	var sync status.Sync
 	versions := map[string]string{}
 	p.store.with(key, func(st *peerState) {
+		st.progress, st.record = next, report.Record
 		for ordinal, nr := range report.Nodes {
 			name := names[ordinal]
+			if errors.Is(nr.Err, context.DeadlineExceeded) {
+				st.suspects[name] = true
+			} else if nr.Err == nil {
+				delete(st.suspects, name)
+			}
 			ipKey := name + "/" + ipOf[name]
 			if nr.Network != nil {
 				st.versions[ipKey] = nr.Network.Subversion
@@ -264,6 +258,7 @@ func (p *peeringReconciler) checkPeers(ctx context.Context, n *v1alpha1.BitcoinN
 		sync = status.AssessSync(chains, st.syncSince, time.Now())
 		st.syncSince = sync.Since
 	})
+	p.probeSuspects(n, nodes)
 	check := &peerCheck{
 		status: &status.Peering{
 			Nodes:        map[string]status.NodePeering{},

@@ -185,28 +185,9 @@ type result struct {
 // operatorStrategy runs repair passes as the reconciler does until the plan
 // holds, then measures one steady-state pass.
 func operatorStrategy(ctx context.Context, b *testing.B, impl bitcoin.Implementation, nodes []*node) result {
-	members := make([]peering.Member, len(nodes))
-	var addresses []string
-	for i, n := range nodes {
-		members[i] = peering.Member{Ordinal: i, P2PAddress: n.p2p(), Node: n.client}
-		addresses = append(addresses, n.p2p())
-	}
+	members, addresses := members(nodes)
 	opts := peering.Options{Implementation: impl, Topology: topology.Mesh, Size: len(nodes), NetworkAddresses: addresses, Concurrency: 8}
-	start := time.Now()
-	for {
-		r, err := peering.Repair(ctx, members, opts)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if r.ConnectedEdges == r.PlannedEdges && r.WaitingEdges == 0 {
-			break
-		}
-		if time.Since(start) > time.Minute {
-			b.Fatal("operator strategy did not connect the plan")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	elapsed := time.Since(start)
+	elapsed := repairUntilConnected(b, ctx, members, opts, time.Minute)
 	steady, _ := peering.Repair(ctx, members, opts)
 	calls := 0
 	for _, nr := range steady.Nodes {

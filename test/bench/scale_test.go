@@ -162,8 +162,9 @@ func members(nodes []*node) ([]peering.Member, []string) {
 }
 
 // repairUntilConnected runs passes as the peering controller does (one
-// right after another while something changes) until the plan holds.
-func repairUntilConnected(b *testing.B, ctx context.Context, ms []peering.Member, opts peering.Options) time.Duration {
+// right after another while something changes) until the plan holds, for
+// at most limit.
+func repairUntilConnected(b *testing.B, ctx context.Context, ms []peering.Member, opts peering.Options, limit time.Duration) time.Duration {
 	start := time.Now()
 	for {
 		r, err := peering.Repair(ctx, ms, opts)
@@ -173,8 +174,8 @@ func repairUntilConnected(b *testing.B, ctx context.Context, ms []peering.Member
 		if r.ConnectedEdges == r.PlannedEdges && r.WaitingEdges == 0 {
 			return time.Since(start)
 		}
-		if time.Since(start) > 2*time.Minute {
-			b.Fatalf("%d of %d planned edges after 2 minutes", r.ConnectedEdges, r.PlannedEdges)
+		if time.Since(start) > limit {
+			b.Fatalf("%d of %d planned edges after %v", r.ConnectedEdges, r.PlannedEdges, limit)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -199,7 +200,7 @@ func BenchmarkScaleOneNetwork(b *testing.B) {
 					ms, addresses := members(nodes)
 					opts := peering.Options{Implementation: c.impl, Topology: topology.Mesh, Size: size, NetworkAddresses: addresses,
 						Concurrency: 8, PassTimeout: 5 * time.Second}
-					took := repairUntilConnected(b, ctx, ms, opts)
+					took := repairUntilConnected(b, ctx, ms, opts, 2*time.Minute)
 					steady, _ := peering.Repair(ctx, ms, opts)
 					calls := 0
 					for _, nr := range steady.Nodes {
@@ -222,7 +223,7 @@ func BenchmarkScaleOneNetwork(b *testing.B) {
 						nodes[5].stop()
 						nodes[5].restart()
 						waitAnswering(b, nodes[5:6])
-						back := repairUntilConnected(b, ctx, ms, opts)
+						back := repairUntilConnected(b, ctx, ms, opts, 2*time.Minute)
 						addRow(row{Scenario: "node restart", Impl: string(c.impl), Nodes: size, Strategy: "operator", ToConnectedMs: float64(back.Milliseconds()),
 							Note: "from the restarted node answering RPC to every planned edge up again"})
 					}
