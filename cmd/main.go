@@ -39,6 +39,7 @@ import (
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers/nodes"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
 )
 
@@ -59,11 +60,11 @@ func main() {
 	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS with authentication and authorization.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false, "Enable HTTP/2 for the metrics server (off by default: CVE-2023-44487, CVE-2023-39325).")
 	flag.StringVar(&clusterDomain, "cluster-domain", "cluster.local", "DNS domain of the cluster, used in the nodes' DNS names.")
-	var peers controllers.PeerOptions
+	var peers nodes.Options
 	flag.DurationVar(&peers.RPCTimeout, "rpc-timeout", bitcoin.DefaultTimeout, "Deadline of each RPC call to a node.")
-	flag.DurationVar(&peers.CheckInterval, "peer-check-interval", controllers.DefaultPeerCheckInterval, "How often to verify and repair the nodes' peers when nothing changes (a network's spec.peerCheckInterval overrides it).")
+	flag.DurationVar(&peers.CheckInterval, "peer-check-interval", nodes.DefaultCheckInterval, "How often to verify and repair the nodes' peers when nothing changes (a network's spec.peerCheckInterval overrides it).")
 	flag.IntVar(&peers.Concurrency, "rpc-concurrency", 8, "How many nodes of one network the operator calls at once.")
-	flag.IntVar(&peers.NetworkConcurrency, "peer-check-concurrency", controllers.DefaultNetworkConcurrency, "How many networks' peers the operator checks at once; node RPC never holds up applying objects and writing status.")
+	flag.IntVar(&peers.NetworkConcurrency, "peer-check-concurrency", nodes.DefaultNetworkConcurrency, "How many networks' peers the operator checks at once; node RPC never holds up applying objects and writing status.")
 	var volumeGroup string
 	flag.StringVar(&volumeGroup, "volume-fsgroup", "auto", "Give node pods with persistent storage an fsGroup, so the non-root node can write a new volume: true, false, or auto (true unless the cluster is OpenShift, whose restricted SCC assigns one).")
 	opts := zap.Options{Development: false}
@@ -85,7 +86,7 @@ func main() {
 type config struct {
 	metricsAddr, probeAddr, leaderElectionNamespace, clusterDomain string
 	leaderElect, secureMetrics, enableHTTP2                        bool
-	peers                                                          controllers.PeerOptions
+	peers                                                          nodes.Options
 	volumeGroup                                                    string
 }
 
@@ -135,7 +136,7 @@ func run(cfg config) error {
 		return fmt.Errorf("creating manager: %w", err)
 	}
 
-	if err := (&controllers.BitcoinNetworkReconciler{
+	if err := (&controllers.Operator{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
 		Recorder:  mgr.GetEventRecorder("bitcoin-network-operator"),
@@ -144,7 +145,7 @@ func run(cfg config) error {
 			v1alpha1.ImplementationBtcd:     os.Getenv("RELATED_IMAGE_BTCD"),
 		},
 		ClusterDomain:     cfg.clusterDomain,
-		Peers:             cfg.peers,
+		Nodes:             cfg.peers,
 		SetVolumeGroup:    setVolumeGroup,
 		OperatorNamespace: operatorNamespace,
 	}).SetupWithManager(mgr); err != nil {

@@ -95,6 +95,10 @@ func TestValidNetworksAreAccepted(t *testing.T) {
 		},
 		func(n *v1alpha1.BitcoinNetwork) { n.Spec.Chain = v1alpha1.ChainTestnet4 },
 		func(n *v1alpha1.BitcoinNetwork) {
+			// A public chain's nodes may be pinned to chosen peers.
+			n.Spec.Chain, n.Spec.Config = v1alpha1.ChainSignet, map[string]v1alpha1.ConfigValue{"connect": "192.0.2.1:38333"}
+		},
+		func(n *v1alpha1.BitcoinNetwork) {
 			n.Spec.Regtest = &v1alpha1.RegtestSpec{InitialBlocks: 1000, BlockInterval: &metav1.Duration{Duration: time.Second},
 				MiningAddress: "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"}
 		},
@@ -107,7 +111,7 @@ func TestValidNetworksAreAccepted(t *testing.T) {
 			n.Spec.Nodes = 100
 			n.Spec.RPCSecretName = "my-rpc.credentials"
 			n.Spec.Config = map[string]v1alpha1.ConfigValue{"txindex": "1", "fallbackfee": "0.0002", "rpcthreads": "8",
-				"maxconnections": "40", "nodebuglogfile": "1", "noconnect": "1", "rpcservertimeout": "60"}
+				"maxconnections": "40", "noconnect": "1", "maxtipage": "3600", "rpcservertimeout": "60"}
 			n.Spec.Storage = &v1alpha1.StorageSpec{Size: resource.MustParse("1Gi"), StorageClassName: ptr.To("fast")}
 		},
 	} {
@@ -176,6 +180,13 @@ func TestInvalidNetworksAreRejectedWithAClearMessage(t *testing.T) {
 			n.Spec.Config = map[string]v1alpha1.ConfigValue{"proxy": "127.0.0.1:9050"}
 		},
 			"spec.config.proxy is owned by the operator"},
+		{"connect on regtest", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Config = map[string]v1alpha1.ConfigValue{"connect": "10.0.0.1"}
+		},
+			"spec.config.connect is owned by the operator on regtest"},
+		{"a debug log file on the data volume", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Config = map[string]v1alpha1.ConfigValue{"debuglogfile": "/data/debug.log"}
+		}, "spec.config.debuglogfile is owned by the operator"},
 		{"value with a comment sign", func(n *v1alpha1.BitcoinNetwork) {
 			n.Spec.Config = map[string]v1alpha1.ConfigValue{"uacomment": "team#1"}
 		}, "spec.config.uacomment: a value cannot contain #"},

@@ -131,39 +131,14 @@ func run(ctx context.Context, once bool, impl v1alpha1.Implementation, nodes int
 		return err
 	}
 
-	step("starting the operator (%s)", "bin: go build ./cmd")
-	operatorLog, err := os.Create(filepath.Join(work, "operator.log"))
+	operatorLog := filepath.Join(work, "operator.log")
+	stopOperator, err := startOperator(ctx, manager, kubeconfigPath, operatorLog)
 	if err != nil {
 		return err
 	}
-	defer operatorLog.Close()
-	op := exec.CommandContext(ctx, manager, "--health-probe-bind-address=0", "--metrics-bind-address=0", "--peer-check-interval=10s")
-	op.Env = append(os.Environ(), "KUBECONFIG="+kubeconfigPath, "RELATED_IMAGE_BTCD=ghcr.io/bitcoin-network-operator/btcd:v0.25.0",
-		"RELATED_IMAGE_BITCOIND=ghcr.io/bitcoin-network-operator/bitcoind:29.3")
-	op.Stdout, op.Stderr = operatorLog, operatorLog
-	op.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := op.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		step("stopping the operator")
-		_ = op.Process.Signal(syscall.SIGTERM)
-		_ = op.Wait()
-	}()
-
-	step("starting the pod simulator: a real %s on each node pod's IP (kwok gives pods 127.62.x.x addresses), Ready when its readiness probe passes", impl)
-	sim := &podsim.Simulator{Client: k8s, BtcdDir: btcdDir, BitcoindDir: bitcoindDir, WorkDir: work, KubeletSimulated: true}
-	if os.Getenv("DEMO_DEBUG") != "" {
-		sim.Logf = func(f string, a ...any) { fmt.Fprintf(os.Stderr, "podsim: "+f+"\n", a...) }
-	}
-	simCtx, stopSim := context.WithCancel(context.Background())
-	simDone := make(chan struct{})
-	go func() { _ = sim.Run(simCtx); close(simDone) }()
-	defer func() {
-		step("stopping the nodes")
-		stopSim()
-		<-simDone
-	}()
+	defer stopOperator()
+	stopSim := startSimulator(k8s, impl, btcdDir, bitcoindDir, work)
+	defer stopSim()
 
 	n := demoNetwork(impl, nodes)
 	step("applying BitcoinNetwork %q: %d %s nodes on regtest, mesh topology", n.Name, nodes, impl)
@@ -173,7 +148,7 @@ func run(ctx context.Context, once bool, impl v1alpha1.Implementation, nodes int
 	if err := waitFor(ctx, k8s, n, timeout, func(n *v1alpha1.BitcoinNetwork) bool {
 		return isTrue(n, v1alpha1.ConditionReady) && isTrue(n, v1alpha1.ConditionPeersConnected)
 	}); err != nil {
-		dumpLog(operatorLog.Name())
+		dumpLog(operatorLog)
 		return err
 	}
 	step("network Ready, all planned peer connections up; waiting for the operator's %d initial blocks (spec.regtest) on every node", demoInitialBlocks)
@@ -196,6 +171,49 @@ func run(ctx context.Context, once bool, impl v1alpha1.Implementation, nodes int
 	fmt.Printf("\nThe network keeps running. KUBECONFIG=%s reaches the API server. Ctrl-C stops everything.\n", kubeconfigPath)
 	<-ctx.Done()
 	return nil
+}
+
+// startOperator runs the operator binary against the cluster, logging to
+// logPath, and returns how to stop it.
+func startOperator(ctx context.Context, manager, kubeconfigPath, logPath string) (stop func(), err error) {
+	step("starting the operator (%s)", "bin: go build ./cmd")
+	operatorLog, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	op := exec.CommandContext(ctx, manager, "--health-probe-bind-address=0", "--metrics-bind-address=0", "--peer-check-interval=10s")
+	op.Env = append(os.Environ(), "KUBECONFIG="+kubeconfigPath, "RELATED_IMAGE_BTCD=ghcr.io/bitcoin-network-operator/btcd:v0.25.0",
+		"RELATED_IMAGE_BITCOIND=ghcr.io/bitcoin-network-operator/bitcoind:29.3")
+	op.Stdout, op.Stderr = operatorLog, operatorLog
+	op.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := op.Start(); err != nil {
+		operatorLog.Close()
+		return nil, err
+	}
+	return func() {
+		step("stopping the operator")
+		_ = op.Process.Signal(syscall.SIGTERM)
+		_ = op.Wait()
+		operatorLog.Close()
+	}, nil
+}
+
+// startSimulator runs the pod simulator (a real node per pod) until the
+// returned function stops it.
+func startSimulator(k8s client.Client, impl v1alpha1.Implementation, btcdDir, bitcoindDir, work string) (stop func()) {
+	step("starting the pod simulator: a real %s on each node pod's IP (kwok gives pods 127.62.x.x addresses), Ready when its readiness probe passes", impl)
+	sim := &podsim.Simulator{Client: k8s, BtcdDir: btcdDir, BitcoindDir: bitcoindDir, WorkDir: work, KubeletSimulated: true}
+	if os.Getenv("DEMO_DEBUG") != "" {
+		sim.Logf = func(f string, a ...any) { fmt.Fprintf(os.Stderr, "podsim: "+f+"\n", a...) }
+	}
+	simCtx, stopSim := context.WithCancel(context.Background())
+	simDone := make(chan struct{})
+	go func() { _ = sim.Run(simCtx); close(simDone) }()
+	return func() {
+		step("stopping the nodes")
+		stopSim()
+		<-simDone
+	}
 }
 
 // waitForCRD waits until BitcoinNetworks can be listed.

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +46,9 @@ type AddedNode struct {
 
 // Peer is a live connection of a node.
 type Peer struct {
+	// ID is the node's id of the connection (disconnect by id closes
+	// exactly it).
+	ID      int64  `json:"id"`
 	Address string `json:"addr"`
 	Inbound bool   `json:"inbound"`
 }
@@ -55,9 +59,25 @@ type ChainInfo struct {
 	Blocks        int64  `json:"blocks"`
 	Headers       int64  `json:"headers"`
 	BestBlockHash string `json:"bestblockhash"`
+	// ChainWork is the total work of the best chain, in hex; empty where
+	// the node does not report it (btcd).
+	ChainWork string `json:"chainwork"`
 	// InitialBlockDownload is nil where the node does not report it (btcd).
 	InitialBlockDownload *bool `json:"initialblockdownload"`
 }
+
+// BlockPlace is where a block stands for a node.
+type BlockPlace int
+
+// The places of a block.
+const (
+	// BlockUnknown: the node has not seen the block.
+	BlockUnknown BlockPlace = iota
+	// BlockOnBestChain: the block is on the node's best chain.
+	BlockOnBestChain
+	// BlockOffBestChain: the node knows the block, on another branch.
+	BlockOffBestChain
+)
 
 // NetworkInfo is a node's software version and connection count.
 type NetworkInfo struct {
@@ -79,8 +99,8 @@ type Node interface {
 	// failed, which can take Core's connect timeout: its deadline is the
 	// client's timeout plus ConnectTimeout.
 	ConnectOnce(ctx context.Context, address string) error
-	// RemovePeer removes an added peer (addnode remove) and closes the
-	// connection to it.
+	// RemovePeer removes an added peer (addnode remove) and closes every
+	// outbound connection to it, by connection id.
 	RemovePeer(ctx context.Context, address string) error
 	// Peers lists live connections (getpeerinfo).
 	Peers(ctx context.Context) ([]Peer, error)
@@ -91,6 +111,8 @@ type Node interface {
 	NetworkInfo(ctx context.Context) (NetworkInfo, error)
 	// BlockCount is the height of the node's best chain (getblockcount).
 	BlockCount(ctx context.Context) (int64, error)
+	// BlockPlace says where a block stands for the node (getblockheader).
+	BlockPlace(ctx context.Context, hash string) (BlockPlace, error)
 	// Mine mines count blocks paying to address and returns their hashes
 	// (bitcoind generatetoaddress; btcd generate, which pays to the node's
 	// own --miningaddr, so address must be that one). Never sent twice;
@@ -145,6 +167,36 @@ func (c common) ChainInfo(ctx context.Context) (ChainInfo, error) {
 func (c common) BlockCount(ctx context.Context) (int64, error) {
 	var n int64
 	return n, c.call(ctx, "getblockcount", &n)
+}
+
+// outboundIDs are the ids of the node's outbound connections to address:
+// a node may hold several under one address (an added one, one from
+// addrman), and closing by address closes only the first.
+func (c common) outboundIDs(ctx context.Context, address string) ([]int64, error) {
+	peers, err := c.Peers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for _, p := range peers {
+		if !p.Inbound && p.Address == address {
+			ids = append(ids, p.ID)
+		}
+	}
+	return ids, nil
+}
+
+// headerConfirmations asks getblockheader for a block's confirmations; a
+// block the node has not seen is -5 on both implementations.
+func (c common) headerConfirmations(ctx context.Context, hash string) (confirmations int64, known bool, err error) {
+	var h struct {
+		Confirmations int64 `json:"confirmations"`
+	}
+	err = c.call(ctx, "getblockheader", &h, hash, true)
+	if code, ok := ErrorCode(err); ok && code == btcjson.ErrRPCBlockNotFound {
+		return 0, false, nil
+	}
+	return h.Confirmations, err == nil, err
 }
 
 func (c common) addNode(ctx context.Context, address string, sub btcjson.AddNodeSubCmd) error {
@@ -205,14 +257,38 @@ func (n *bitcoindNode) ConnectOnce(ctx context.Context, address string) error {
 	return n.do(ctx, n.timeout+ConnectTimeout, true, "addnode", nil, []any{address, string(btcjson.ANOneTry)})
 }
 
-// RemovePeer removes an added peer and closes the connection to it: Core
-// keeps the connection of a removed peer, and an address that was this
-// network's may belong to another network's node by now.
+// RemovePeer removes an added peer and closes every outbound connection to
+// it: Core keeps the connection of a removed peer, and an address that was
+// this network's may belong to another network's node by now.
 func (n *bitcoindNode) RemovePeer(ctx context.Context, address string) error {
 	if err := ignoreCode(n.common().addNode(ctx, address, btcjson.ANRemove), btcjson.ErrRPCClientNodeNotAdded); err != nil {
 		return err
 	}
-	return ignoreCode(n.call(ctx, "disconnectnode", nil, address), btcjson.ErrRPCClientNodeNotConnected)
+	ids, err := n.common().outboundIDs(ctx, address)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		// disconnectnode "" <nodeid>: by id, not by the name it was opened
+		// under (only the first connection of a name would close).
+		if err := ignoreCode(n.call(ctx, "disconnectnode", nil, "", id), btcjson.ErrRPCClientNodeNotConnected); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// BlockPlace reads getblockheader's confirmations: -1 for a block Core
+// knows on another branch.
+func (n *bitcoindNode) BlockPlace(ctx context.Context, hash string) (BlockPlace, error) {
+	confirmations, known, err := n.common().headerConfirmations(ctx, hash)
+	switch {
+	case err != nil || !known:
+		return BlockUnknown, err
+	case confirmations < 0:
+		return BlockOffBestChain, nil
+	}
+	return BlockOnBestChain, nil
 }
 
 func (n *bitcoindNode) Peers(ctx context.Context) ([]Peer, error) { return n.common().Peers(ctx) }
@@ -278,13 +354,38 @@ func (n *btcdNode) ConnectOnce(ctx context.Context, address string) error {
 	return ignoreMessage(n.common().addNode(ctx, address, btcjson.ANOneTry), "peer exists as a permanent peer")
 }
 
-// RemovePeer removes a permanent peer, or closes an outbound connection.
+// RemovePeer removes a permanent peer, and closes every outbound
+// connection to the address by id (btcd's disconnect by address closes the
+// first it finds).
 func (n *btcdNode) RemovePeer(ctx context.Context, address string) error {
 	err := ignoreMessage(n.common().addNode(ctx, address, btcjson.ANRemove), "peer not found")
 	if err != nil {
 		return err
 	}
-	return ignoreMessage(n.call(ctx, "node", nil, "disconnect", address), "peer not found")
+	ids, err := n.common().outboundIDs(ctx, address)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := ignoreMessage(n.call(ctx, "node", nil, "disconnect", strconv.FormatInt(id, 10)), "peer not found"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// BlockPlace: btcd answers getblockheader for a block on another branch
+// with an internal error (it finds no height on its best chain for it).
+func (n *btcdNode) BlockPlace(ctx context.Context, hash string) (BlockPlace, error) {
+	_, known, err := n.common().headerConfirmations(ctx, hash)
+	var rpcErr *RPCError
+	switch {
+	case errors.As(err, &rpcErr) && rpcErr.Code == btcjson.ErrRPCInternal.Code && strings.Contains(rpcErr.Message, "not in the main chain"):
+		return BlockOffBestChain, nil
+	case err != nil || !known:
+		return BlockUnknown, err
+	}
+	return BlockOnBestChain, nil
 }
 
 func (n *btcdNode) Peers(ctx context.Context) ([]Peer, error) { return n.common().Peers(ctx) }

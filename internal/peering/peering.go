@@ -22,6 +22,7 @@ package peering
 
 import (
 	"context"
+	"maps"
 	"net"
 	"slices"
 	"sync"
@@ -68,6 +69,10 @@ type Options struct {
 	// hostile or confused node cannot make one pass arbitrarily long. The
 	// rest waits for the next pass.
 	MaxActions int
+	// Known are the network addresses each member listed as added peers
+	// when it last answered (NodeReport.Listed of an earlier pass): while a
+	// member is silent, the record keeps what it listed.
+	Known map[int][]string
 	// Suspect are the ordinals of nodes whose last observation timed out;
 	// they get SuspectTimeout (when shorter than the pass's) to answer, so
 	// a hung node does not hold up every pass of its network. The caller
@@ -107,9 +112,9 @@ type NodeReport struct {
 	Network *bitcoin.NetworkInfo
 	// Added and Removed are the peers added (or reconnected) and removed.
 	Added, Removed []string
-	// ConnectFailed are added peers the node could not connect to at once
-	// (bitcoind's addnode onetry); they stay added and Core retries them.
-	ConnectFailed []string
+	// Listed are the network's addresses (Options.NetworkAddresses) the
+	// node lists as added peers after this pass's removals.
+	Listed []string
 	// Calls is the number of RPC calls made to the node.
 	Calls int
 }
@@ -117,12 +122,13 @@ type NodeReport struct {
 // Report is the outcome of a repair pass, by ordinal.
 type Report struct {
 	Nodes map[int]*NodeReport
-	// Record is the network's addresses to keep for the next pass: every
-	// address in Options.NetworkAddresses, until a pass that heard from
-	// every member saw that no node lists it (and it is no member's). An
-	// address whose removal failed is retried until it is gone: once the
-	// IP belongs to another network's node, leaving it would join the two
-	// networks' chains.
+	// Record is the network's addresses to keep for the next pass: its
+	// members', and every address of Options.NetworkAddresses a member
+	// lists (as it answered now, or for a silent member as it last
+	// answered; all of them while a member's list is not known at all),
+	// at most MaxRecord beyond the members'. An address whose removal
+	// failed is retried until it is gone: once the IP belongs to another
+	// network's node, leaving it would join the two networks' chains.
 	Record []string
 	// PlannedEdges counts edges whose both ends are members; edges to
 	// nodes that are missing or not ready are Waiting.
@@ -199,36 +205,70 @@ func Repair(ctx context.Context, members []Member, opts Options) (Report, error)
 			act(actCtx, m.Node, acts.capped(maxActions), opts.Implementation, r)
 		}
 	})
-	report.Record = record(members, observations, report, opts.NetworkAddresses)
+	for ordinal, o := range observations {
+		if nr := report.Nodes[ordinal]; nr.Reachable {
+			nr.Listed = listed(o, nr, opts.NetworkAddresses)
+		}
+	}
+	report.Record = record(members, report, opts)
 	return report, nil
 }
 
+// MaxRecord bounds the addresses a record keeps beyond the members' own:
+// a silent node and churning pods must not grow it (and the status that
+// shows it) without end.
+const MaxRecord = 256
+
+// listed are the network's addresses a node lists after its removals.
+func listed(o Observation, nr *NodeReport, network []string) []string {
+	var out []string
+	for _, a := range o.Added {
+		if belongs(a.Address, network) && !slices.Contains(nr.Removed, a.Address) {
+			out = append(out, a.Address)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // record keeps the network's addresses that may still be listed on a node.
-func record(members []Member, obs map[int]Observation, r Report, addresses []string) []string {
-	heardFromAll := true
-	current := map[string]bool{}
+func record(members []Member, r Report, opts Options) []string {
+	keep := map[string]bool{}
+	unknown := false
 	for _, m := range members {
-		current[m.P2PAddress] = true
-		if nr := r.Nodes[m.Ordinal]; m.Node == nil || nr == nil || !nr.Reachable {
-			heardFromAll = false
+		if m.P2PAddress != "" {
+			keep[m.P2PAddress] = true
 		}
 	}
-	listed := map[string]bool{}
-	for ordinal, o := range obs {
-		for _, a := range o.Added {
-			if !slices.Contains(r.Nodes[ordinal].Removed, a.Address) {
-				listed[a.Address] = true
-			}
+	members = slices.Clone(members)
+	slices.SortFunc(members, func(a, b Member) int { return a.Ordinal - b.Ordinal })
+	extra := 0
+	add := func(a string) {
+		if !keep[a] && extra < MaxRecord {
+			keep[a] = true
+			extra++
 		}
 	}
-	var keep []string
-	for _, a := range addresses {
-		if current[a] || !heardFromAll || listed[a] {
-			keep = append(keep, a)
+	for _, m := range members {
+		nr := r.Nodes[m.Ordinal]
+		known, ok := opts.Known[m.Ordinal]
+		switch {
+		case nr != nil && nr.Reachable:
+			known = nr.Listed
+		case !ok:
+			unknown = true
+		}
+		for _, a := range known {
+			add(a)
 		}
 	}
-	slices.Sort(keep)
-	return slices.Compact(keep)
+	if unknown {
+		// A member whose list was never read may list any of them.
+		for _, a := range opts.NetworkAddresses {
+			add(a)
+		}
+	}
+	return slices.Sorted(maps.Keys(keep))
 }
 
 // Observation is what one node reported.
@@ -400,7 +440,7 @@ func Decide(edges []topology.Edge, members []Member, obs map[int]Observation, op
 // the next pass. A connection attempt is different: Core dials the peer
 // inside the call, for up to its connect timeout, so a dead peer makes the
 // call slow or fail without saying anything about this node. The attempts
-// run last and concurrently, a failed one only noted: the peer stays added
+// run last and concurrently; whatever they answer, the peer stays added
 // and Core's own loop keeps trying it.
 func act(ctx context.Context, node bitcoin.Node, a Actions, impl bitcoin.Implementation, r *NodeReport) {
 	for _, addr := range a.Remove {
@@ -429,17 +469,15 @@ func act(ctx context.Context, node bitcoin.Node, a Actions, impl bitcoin.Impleme
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := node.ConnectOnce(ctx, addr)
+			// Core answers null whether or not it connected: the next
+			// pass sees (Progress.Next) whether it did.
+			_ = node.ConnectOnce(ctx, addr)
 			mu.Lock()
 			defer mu.Unlock()
 			r.Calls++
-			if err != nil {
-				r.ConnectFailed = append(r.ConnectFailed, addr)
-			}
 		}()
 	}
 	wg.Wait()
-	slices.Sort(r.ConnectFailed)
 }
 
 // forEachReady runs f for every member with a client, at most concurrency

@@ -219,7 +219,7 @@ func TestRepairsWithoutProgressBackOff(t *testing.T) {
 	var delays []time.Duration
 	var counted int
 	for i := 0; i < 7; i++ {
-		changed, after, next := p.Next(stuck, interval)
+		changed, _, after, next := p.Next(stuck, interval)
 		delays = append(delays, after)
 		counted += len(changed[0].Add)
 		p = next
@@ -235,12 +235,12 @@ func TestRepairsWithoutProgressBackOff(t *testing.T) {
 	restarted := peering.Report{PlannedEdges: 3, ConnectedEdges: 1, Nodes: map[int]*peering.NodeReport{
 		0: {Added: []string{addr(2)}}, 1: {Added: []string{addr(2)}},
 	}}
-	changed, after, p := p.Next(restarted, interval)
+	changed, _, after, p := p.Next(restarted, interval)
 	if after != 2*time.Second || len(changed) != 1 || len(changed[1].Add) != 1 {
 		t.Errorf("new work: recheck after %v, changed %v; want 2s and node 1's add", after, changed)
 	}
 	// All connected: the regular interval.
-	if _, after, _ := p.Next(peering.Report{PlannedEdges: 3, ConnectedEdges: 3, Nodes: map[int]*peering.NodeReport{}}, interval); after != interval {
+	if _, _, after, _ := p.Next(peering.Report{PlannedEdges: 3, ConnectedEdges: 3, Nodes: map[int]*peering.NodeReport{}}, interval); after != interval {
 		t.Errorf("all connected: recheck after %v, want %v", after, interval)
 	}
 }
@@ -275,6 +275,73 @@ func TestAddressesAreRememberedUntilNoNodeListsThem(t *testing.T) {
 	}
 	if added, _ := members[0].Node.AddedNodes(ctx); slices.ContainsFunc(added, func(a bitcoin.AddedNode) bool { return a.Address == gone }) {
 		t.Errorf("node 0 still lists %s", gone)
+	}
+}
+
+// The record retires addresses no node lists, even while a node is
+// silent (what it listed when it last answered stands for it), and never
+// holds more than MaxRecord beyond the members' own.
+func TestTheRecordIsBoundedAndRetiresWhatNoNodeLists(t *testing.T) {
+	ctx := context.Background()
+	_, members := fakeNetwork(t, 3)
+	opts := peering.Options{Implementation: bitcoin.Bitcoind, Topology: topology.Mesh, Size: 3, Concurrency: 3}
+	var churned []string
+	for i := range 2 * peering.MaxRecord {
+		churned = append(churned, fmt.Sprintf("127.0.%d.%d:18444", 60+i/250, 1+i%250))
+	}
+	listedByNode1 := churned[7]
+	if err := members[1].Node.AddPeer(ctx, listedByNode1); err != nil {
+		t.Fatal(err)
+	}
+	opts.NetworkAddresses = append([]string{addr(0), addr(1), addr(2)}, churned...)
+	// Node 0 is silent and its list was never read: everything is kept,
+	// up to the bound.
+	answering := members[0].Node
+	members[0].Node = bitcoin.New(bitcoin.Bitcoind, bitcoin.Endpoint{Address: "127.0.0.1:1"}, bitcoin.Transport(nil), time.Second)
+	r, _ := peering.Repair(ctx, members, opts)
+	if len(r.Record) != 3+peering.MaxRecord {
+		t.Errorf("record of %d addresses, want the 3 members' and %d more", len(r.Record), peering.MaxRecord)
+	}
+	// Node 1 removed the churned address it listed: no plan has it.
+	if !slices.Equal(r.Nodes[1].Removed, []string{listedByNode1}) {
+		t.Errorf("node 1 removed %v, want %s", r.Nodes[1].Removed, listedByNode1)
+	}
+	// Node 0's list is known from an earlier pass (empty): only what a
+	// node lists is kept, and no node lists anything beyond the members.
+	opts.Known = map[int][]string{0: nil}
+	r, _ = peering.Repair(ctx, members, opts)
+	if want := []string{addr(0), addr(1), addr(2)}; !slices.Equal(r.Record, want) {
+		t.Errorf("record %v, want only the members %v", r.Record, want)
+	}
+	// A silent node's last list is kept for it.
+	opts.Known = map[int][]string{0: {churned[3]}}
+	if r, _ = peering.Repair(ctx, members, opts); !slices.Contains(r.Record, churned[3]) || len(r.Record) != 4 {
+		t.Errorf("record %v, want the members and %s, which silent node 0 listed", r.Record, churned[3])
+	}
+	members[0].Node = answering
+}
+
+// Bitcoin Core's addnode onetry answers null whether it connected or not:
+// an added peer that did not connect is seen on the next pass, which
+// adds it again.
+func TestAConnectionThatOnetryDidNotMakeIsSeenOnTheNextPass(t *testing.T) {
+	ctx := context.Background()
+	nodes, members := fakeNetwork(t, 2)
+	members[1].P2PAddress = realnode.Blackhole(t, "127.0.49.2")
+	nodes[0].ConnectTimeout = 100 * time.Millisecond
+	opts := peering.Options{Implementation: bitcoin.Bitcoind, Topology: topology.Mesh, Size: 2, Concurrency: 2}
+	var p peering.Progress
+	first, _ := peering.Repair(ctx, members, opts)
+	if first.Nodes[0].Err != nil || !slices.Equal(first.Nodes[0].Added, []string{members[1].P2PAddress}) {
+		t.Fatalf("first pass: node 0 added %v (%v)", first.Nodes[0].Added, first.Nodes[0].Err)
+	}
+	_, unconnected, _, p := p.Next(first, time.Minute)
+	if len(unconnected) != 0 {
+		t.Errorf("first pass: %v reported unconnected before any pass looked", unconnected)
+	}
+	second, _ := peering.Repair(ctx, members, opts)
+	if _, unconnected, _, _ = p.Next(second, time.Minute); !slices.Equal(unconnected[0].Add, []string{members[1].P2PAddress}) {
+		t.Errorf("second pass: unconnected %v, want node 0's peer %s", unconnected, members[1].P2PAddress)
 	}
 }
 
@@ -363,5 +430,28 @@ func TestASuspectNodeGetsTheShortBudget(t *testing.T) {
 	}
 	if r.Nodes[2].Reachable || len(r.Nodes[0].Added)+len(r.Nodes[1].Added) != 1 {
 		t.Errorf("suspect %+v; healthy nodes added %v and %v, want the one edge between them", r.Nodes[2], r.Nodes[0].Added, r.Nodes[1].Added)
+	}
+}
+
+// A node may hold two connections under one address (an added peer's and
+// one its own logic opened): closing by address closes the first only, so
+// a removal closes each by its id.
+func TestARemovalClosesEveryConnectionToTheAddress(t *testing.T) {
+	ctx := context.Background()
+	nodes, members := fakeNetwork(t, 2)
+	if err := members[0].Node.AddPeer(ctx, addr(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := members[0].Node.ConnectOnce(ctx, addr(1)); err != nil {
+		t.Fatal(err)
+	}
+	if !nodes[0].OpenSecondConnection(addr(1)) || nodes[0].Connections(addr(1)) != 2 {
+		t.Fatalf("node 0 has %d connections to node 1, want 2", nodes[0].Connections(addr(1)))
+	}
+	if err := members[0].Node.RemovePeer(ctx, addr(1)); err != nil {
+		t.Fatal(err)
+	}
+	if got := nodes[0].Connections(addr(1)); got != 0 {
+		t.Errorf("%d connections to the removed peer remain, want none", got)
 	}
 }

@@ -43,21 +43,28 @@ type Progress struct {
 }
 
 // Next returns what this pass changed (its actions that the last pass did
-// not already make, per node), when to check again, and the progress to
-// remember. A pass that did new work, or found more edges up than the last
-// one, is checked again soon; one that repeats the last pass's work without
-// progress backs off exponentially, up to interval.
-func (p Progress) Next(r Report, interval time.Duration) (changed map[int]Actions, after time.Duration, next Progress) {
-	changed = map[int]Actions{}
+// not already make, per node), the peers each node was given last pass
+// that are still not connected (a connection attempt answers nothing of
+// its outcome: this pass's observation tells), when to check again, and
+// the progress to remember. A pass that did new work, or found more edges
+// up than the last one, is checked again soon; one that repeats the last
+// pass's work without progress backs off exponentially, up to interval.
+func (p Progress) Next(r Report, interval time.Duration) (changed, unconnected map[int]Actions, after time.Duration, next Progress) {
+	changed, unconnected = map[int]Actions{}, map[int]Actions{}
 	next = Progress{actions: map[int]Actions{}, connected: r.ConnectedEdges}
 	for ordinal, nr := range r.Nodes {
 		next.actions[ordinal] = Actions{Add: nr.Added, Remove: nr.Removed}
 		before := p.actions[ordinal]
-		var c Actions
+		var c, u Actions
 		for _, a := range nr.Added {
 			if !slices.Contains(before.Add, a) {
 				c.Add = append(c.Add, a)
+			} else {
+				u.Add = append(u.Add, a)
 			}
+		}
+		if len(u.Add) > 0 {
+			unconnected[ordinal] = u
 		}
 		for _, a := range nr.Removed {
 			if !slices.Contains(before.Remove, a) {
@@ -78,5 +85,5 @@ func (p Progress) Next(r Report, interval time.Duration) (changed map[int]Action
 	default:
 		next.delay = interval
 	}
-	return changed, next.delay, next
+	return changed, unconnected, next.delay, next
 }

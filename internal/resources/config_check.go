@@ -17,6 +17,7 @@ limitations under the License.
 package resources
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"regexp"
@@ -40,8 +41,12 @@ var (
 	CredentialOptions = []string{"rpcuser", "rpcpassword", "rpcpass", "rpcauth", "rpclimituser", "rpclimitpass"}
 	OwnedOptions      = []string{"rpcport", "rpcbind", "rpcallowip", "rpcconnect", "rpcwhitelist", "rpcwhitelistdefault", "rpclisten", "rpccert", "rpckey", "rpccookiefile",
 		"port", "bind", "whitebind", "listen", "proxy", "networkactive", "server", "norpc", "notls", "daemon", "daemonwait",
-		"datadir", "blocksdir", "appdata", "logdir", "conf", "configfile", "includeconf", "chain", "regtest", "signet", "testnet", "testnet4", "simnet"}
+		"datadir", "blocksdir", "appdata", "logdir", "debuglogfile", "conf", "configfile", "includeconf", "chain", "regtest", "signet", "testnet", "testnet4", "simnet"}
 )
+
+// ConnectOwnedOnRegtest is why spec.config.connect is refused on regtest
+// (the CRD's CEL rule says the same).
+const ConnectOwnedOnRegtest = "spec.config.connect is owned by the operator on regtest: it renders connect=0, so that nodes connect only to their planned peers; remove it"
 
 var optionKey = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
 
@@ -81,6 +86,9 @@ func CheckConfig(n *v1alpha1.BitcoinNetwork) error {
 		if p := optionProblem(k, string(n.Spec.Config[k])); p != "" {
 			return fmt.Errorf("spec.config.%s %s", k, p)
 		}
+	}
+	if _, set := n.Spec.Config["connect"]; set && n.Spec.Chain == v1alpha1.ChainRegtest {
+		return errors.New(ConnectOwnedOnRegtest)
 	}
 	value, ok := n.Spec.Config["maxconnections"]
 	if !ok || n.Spec.Implementation != v1alpha1.ImplementationBitcoind {

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -36,6 +37,10 @@ const (
 	TLSDir     = "/etc/bitcoin-tls"
 	configFile = "node.conf"
 )
+
+// regtestMaxTipAge is the -maxtipage a regtest node gets, in seconds (68
+// years): any tip, the genesis included, counts as recent.
+const regtestMaxTipAge = 1<<31 - 1
 
 // ConfigFilePath is where the node reads its configuration file.
 const ConfigFilePath = ConfigDir + "/" + configFile
@@ -60,6 +65,12 @@ func NodeConfig(n *v1alpha1.BitcoinNetwork) string {
 		// issued for the network (see TLSSecretName).
 		fmt.Fprintf(&b, "rpccert=%s/%s\n", TLSDir, corev1.TLSCertKey)
 		fmt.Fprintf(&b, "rpckey=%s/%s\n", TLSDir, corev1.TLSPrivateKeyKey)
+		if _, set := n.Spec.Config["nostalldetect"]; n.Spec.Chain == v1alpha1.ChainRegtest && !set {
+			// btcd drops a peer 30-45 s after asking it for blocks while its
+			// own tip is over a day old (its stall detector), which on a
+			// regtest chain without recent blocks is every peer, forever.
+			b.WriteString("nostalldetect=1\n")
+		}
 		writeOptions(&b, n.Spec.Config)
 		return b.String()
 	}
@@ -71,6 +82,9 @@ func NodeConfig(n *v1alpha1.BitcoinNetwork) string {
 	b.WriteString("server=1\n")
 	b.WriteString("listen=1\n")
 	b.WriteString("printtoconsole=1\n")
+	// The log goes to the console only: debug.log would grow on the data
+	// volume without end.
+	b.WriteString("nodebuglogfile=1\n")
 	// No Tor in a pod: without this Core keeps dialling a Tor control port
 	// on 127.0.0.1:9051.
 	b.WriteString("listenonion=0\n")
@@ -87,6 +101,20 @@ func NodeConfig(n *v1alpha1.BitcoinNetwork) string {
 	// The operator reaches nodes by pod IP; rpcauth guards every call.
 	b.WriteString("rpcallowip=0.0.0.0/0\n")
 	b.WriteString("rpcallowip=::/0\n")
+	if n.Spec.Chain == v1alpha1.ChainRegtest {
+		// Only the planned peers: pods' routable IPs would otherwise reach
+		// each other through addrman, in connections the plan does not
+		// have. Added peers still connect; listen=1 above stays (connect
+		// alone would turn listening off).
+		b.WriteString("connect=0\n")
+		if _, set := n.Spec.Config["maxtipage"]; !set {
+			// A regtest chain's genesis is from 2011: with Core's default
+			// of a day, a network without a recent block stays (or after a
+			// restart falls back) in initial block download, where nodes
+			// ignore transactions.
+			b.WriteString("maxtipage=" + strconv.Itoa(regtestMaxTipAge) + "\n")
+		}
+	}
 	writeOptions(&b, n.Spec.Config)
 	return b.String()
 }

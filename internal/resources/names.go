@@ -21,6 +21,7 @@ package resources
 
 import (
 	"maps"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -81,6 +82,23 @@ func BtcdConfigSecretName(n *v1alpha1.BitcoinNetwork) string { return n.Name + "
 
 // TLSSecretName is the Secret with a btcd network's RPC TLS material.
 func TLSSecretName(n *v1alpha1.BitcoinNetwork) string { return n.Name + "-tls" }
+
+// createdOnceSuffixes end the names of the Secrets the operator creates once
+// for a network (see NetworksOfSecret).
+var createdOnceSuffixes = []string{"-rpc", "-tls", "-miner", "-fingerprint-key"}
+
+// NetworksOfSecret names the networks whose created-once Secret a Secret
+// of this name would be: a Secret of such a name that the network does not
+// control blocks it, and its deletion must wake the network.
+func NetworksOfSecret(secretName string) []string {
+	var out []string
+	for _, suffix := range createdOnceSuffixes {
+		if name, ok := strings.CutSuffix(secretName, suffix); ok && name != "" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
 
 // NodeServerName is the DNS name that a node's RPC certificate is verified
 // against: the pod's name under the headless Service.

@@ -40,24 +40,38 @@ const namespaceNameLabel = "kubernetes.io/metadata.name"
 // NetworkPolicyName is the name of a network's NetworkPolicy.
 func NetworkPolicyName(n *v1alpha1.BitcoinNetwork) string { return n.Name + "-nodes" }
 
-// DesiredNetworkPolicy renders the policy that admits, to the network's
-// nodes, P2P connections from its own nodes and RPC connections from the
-// operator's pods in operatorNamespace, and nothing else. Traffic the nodes
-// start (to public peers on signet and testnet, to DNS) is not restricted.
+// DesiredNetworkPolicy renders the policy of a network's nodes. In: P2P
+// connections from its own nodes, RPC connections from the operator's pods
+// in operatorNamespace. Out: DNS, P2P to its own nodes and, on the public
+// chains (signet, testnet), P2P to the chain's port anywhere but
+// link-local addresses (where clouds serve instance metadata). Nothing
+// else either way: not the API server, not the rest of the cluster.
 func DesiredNetworkPolicy(n *v1alpha1.BitcoinNetwork, operatorNamespace string) *networkingv1.NetworkPolicy {
-	tcp := ptr.To(corev1.ProtocolTCP)
+	tcp, udp := ptr.To(corev1.ProtocolTCP), ptr.To(corev1.ProtocolUDP)
 	nodes := metav1.LabelSelector{MatchLabels: SelectorLabels(n)}
+	p2p := networkingv1.NetworkPolicyPort{Protocol: tcp, Port: ptr.To(intstr.FromString(PortNameP2P))}
+	egress := []networkingv1.NetworkPolicyEgressRule{
+		{Ports: []networkingv1.NetworkPolicyPort{{Protocol: udp, Port: ptr.To(intstr.FromInt32(53))}, {Protocol: tcp, Port: ptr.To(intstr.FromInt32(53))}}},
+		{To: []networkingv1.NetworkPolicyPeer{{PodSelector: &nodes}}, Ports: []networkingv1.NetworkPolicyPort{p2p}},
+	}
+	if n.Spec.Chain != v1alpha1.ChainRegtest {
+		public := PortsFor(n.Spec.Implementation, n.Spec.Chain).P2P
+		egress = append(egress, networkingv1.NetworkPolicyEgressRule{
+			To: []networkingv1.NetworkPolicyPeer{
+				{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0", Except: []string{"169.254.0.0/16"}}},
+				{IPBlock: &networkingv1.IPBlock{CIDR: "::/0", Except: []string{"fe80::/10"}}},
+			},
+			Ports: []networkingv1.NetworkPolicyPort{{Protocol: tcp, Port: ptr.To(intstr.FromInt32(public))}},
+		})
+	}
 	return &networkingv1.NetworkPolicy{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
 		ObjectMeta: objectMeta(n, NetworkPolicyName(n)),
 		Spec: networkingv1.NetworkPolicySpec{
 			PodSelector: nodes,
-			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
 			Ingress: []networkingv1.NetworkPolicyIngressRule{
-				{
-					From:  []networkingv1.NetworkPolicyPeer{{PodSelector: &nodes}},
-					Ports: []networkingv1.NetworkPolicyPort{{Protocol: tcp, Port: ptr.To(intstr.FromString(PortNameP2P))}},
-				},
+				{From: []networkingv1.NetworkPolicyPeer{{PodSelector: &nodes}}, Ports: []networkingv1.NetworkPolicyPort{p2p}},
 				{
 					From: []networkingv1.NetworkPolicyPeer{{
 						NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{namespaceNameLabel: operatorNamespace}},
@@ -66,6 +80,7 @@ func DesiredNetworkPolicy(n *v1alpha1.BitcoinNetwork, operatorNamespace string) 
 					Ports: []networkingv1.NetworkPolicyPort{{Protocol: tcp, Port: ptr.To(intstr.FromString(PortNameRPC))}},
 				},
 			},
+			Egress: egress,
 		},
 	}
 }

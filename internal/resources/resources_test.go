@@ -333,22 +333,44 @@ func TestPersistentVolumesAreWritableByTheNodeUnlessTheClusterAssignsGroups(t *t
 }
 
 // The config-hash annotation is readable by anyone who may view the
-// StatefulSet: it must not let them test password guesses offline.
+// StatefulSet: it must not let them test password guesses offline, and it
+// changes with the credentials and nothing else of their Secret.
 func TestCredentialsHashRevealsNothingAboutThePassword(t *testing.T) {
-	secret := func(password, rv string) *corev1.Secret {
+	secret := func(password string, labels map[string]string) *corev1.Secret {
 		return &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: "net-rpc", UID: "3b7f", ResourceVersion: rv},
+			ObjectMeta: metav1.ObjectMeta{Name: "net-rpc", UID: "3b7f", ResourceVersion: "100", Labels: labels},
 			Data:       map[string][]byte{SecretKeyUser: []byte("bitcoin"), SecretKeyPassword: []byte(password)},
 		}
 	}
-	a, _ := CredentialsFromSecret(secret("hunter2", "100"))
-	b, _ := CredentialsFromSecret(secret("correct horse battery staple", "100"))
-	if CredentialsHash(a) != CredentialsHash(b) {
-		t.Error("the hash depends on the password")
+	keySecret, err := NewFingerprintKeySecret(testNetwork(v1alpha1.ImplementationBitcoind, v1alpha1.ChainRegtest))
+	if err != nil {
+		t.Fatal(err)
 	}
-	changed, _ := CredentialsFromSecret(secret("hunter2", "101"))
-	if CredentialsHash(changed) == CredentialsHash(a) {
-		t.Error("a changed Secret keeps the hash: new credentials would not roll the nodes")
+	key, err := FingerprintKey(keySecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := CredentialsFromSecret(secret("hunter2", nil))
+	labelled, _ := CredentialsFromSecret(secret("hunter2", map[string]string{"backup": "daily"}))
+	if CredentialsHash(a, key) != CredentialsHash(labelled, key) {
+		t.Error("a label on the Secret changes the hash: it would roll the nodes")
+	}
+	b, _ := CredentialsFromSecret(secret("correct horse battery staple", nil))
+	if CredentialsHash(a, key) == CredentialsHash(b, key) {
+		t.Error("new credentials keep the hash: they would not roll the nodes")
+	}
+	// Without the key, the hash is no plain hash of the password.
+	for _, unkeyed := range [][]byte{nil, []byte("credentials")} {
+		if CredentialsHash(a, unkeyed) == CredentialsHash(a, key) {
+			t.Errorf("the hash with key %q is the network's", unkeyed)
+		}
+	}
+	other, _ := NewFingerprintKeySecret(testNetwork(v1alpha1.ImplementationBitcoind, v1alpha1.ChainRegtest))
+	if k2, _ := FingerprintKey(other); CredentialsHash(a, k2) == CredentialsHash(a, key) {
+		t.Error("two networks' keys give the same hash of the same password")
+	}
+	if _, err := FingerprintKey(&corev1.Secret{Data: map[string][]byte{SecretKeyFingerprintKey: []byte("short")}}); err == nil {
+		t.Error("a short key is accepted")
 	}
 }
 
@@ -378,10 +400,11 @@ func TestBtcdGetsItsCredentialsFromAFileNotItsCommandLine(t *testing.T) {
 }
 
 func TestNetworkPolicyAdmitsOnlyTheNetworkAndTheOperator(t *testing.T) {
-	n := testNetwork(v1alpha1.ImplementationBitcoind, v1alpha1.ChainSignet)
+	n := testNetwork(v1alpha1.ImplementationBitcoind, v1alpha1.ChainRegtest)
 	np := DesiredNetworkPolicy(n, "operators")
-	if !maps.Equal(np.Spec.PodSelector.MatchLabels, SelectorLabels(n)) || !slices.Equal(np.Spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}) {
-		t.Fatalf("policy selects %v for %v, want the network's pods, ingress only", np.Spec.PodSelector, np.Spec.PolicyTypes)
+	if !maps.Equal(np.Spec.PodSelector.MatchLabels, SelectorLabels(n)) ||
+		!slices.Equal(np.Spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}) {
+		t.Fatalf("policy selects %v for %v, want the network's pods, ingress and egress", np.Spec.PodSelector, np.Spec.PolicyTypes)
 	}
 	if len(np.Spec.Ingress) != 2 {
 		t.Fatalf("%d ingress rules, want 2", len(np.Spec.Ingress))
@@ -393,5 +416,43 @@ func TestNetworkPolicyAdmitsOnlyTheNetworkAndTheOperator(t *testing.T) {
 	if rpc.Ports[0].Port.String() != PortNameRPC || len(rpc.From) != 1 || rpc.From[0].NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] != "operators" ||
 		!maps.Equal(rpc.From[0].PodSelector.MatchLabels, OperatorPodLabels) {
 		t.Errorf("RPC rule %+v, want the operator's pods in its namespace only", rpc)
+	}
+	// Out of a regtest node: DNS, and P2P to the network's own nodes.
+	if len(np.Spec.Egress) != 2 {
+		t.Fatalf("%d egress rules on regtest, want 2 (DNS, own nodes): %+v", len(np.Spec.Egress), np.Spec.Egress)
+	}
+	dns, own := np.Spec.Egress[0], np.Spec.Egress[1]
+	if len(dns.To) != 0 || len(dns.Ports) != 2 || dns.Ports[0].Port.IntValue() != 53 || dns.Ports[1].Port.IntValue() != 53 {
+		t.Errorf("DNS rule %+v, want port 53 over UDP and TCP", dns)
+	}
+	if len(own.To) != 1 || !maps.Equal(own.To[0].PodSelector.MatchLabels, SelectorLabels(n)) || own.To[0].IPBlock != nil || own.Ports[0].Port.String() != PortNameP2P {
+		t.Errorf("own-nodes rule %+v, want P2P to the network's pods only", own)
+	}
+	// On a public chain also the chain's P2P port, anywhere but link-local.
+	for _, impl := range []v1alpha1.Implementation{v1alpha1.ImplementationBitcoind, v1alpha1.ImplementationBtcd} {
+		signet := DesiredNetworkPolicy(testNetwork(impl, v1alpha1.ChainSignet), "operators")
+		if len(signet.Spec.Egress) != 3 {
+			t.Fatalf("%s signet: %d egress rules, want 3", impl, len(signet.Spec.Egress))
+		}
+		public := signet.Spec.Egress[2]
+		if len(public.Ports) != 1 || public.Ports[0].Port.IntValue() != 38333 || len(public.To) != 2 ||
+			!slices.Contains(public.To[0].IPBlock.Except, "169.254.0.0/16") || !slices.Contains(public.To[1].IPBlock.Except, "fe80::/10") {
+			t.Errorf("%s signet public rule %+v, want port 38333 anywhere but link-local", impl, public)
+		}
+	}
+}
+
+func TestNetworksOfSecretNamesTheNetworksItWouldBlock(t *testing.T) {
+	for name, want := range map[string][]string{
+		"net-rpc":             {"net"},
+		"net-fingerprint-key": {"net"},
+		"a-tls":               {"a"},
+		"b-miner":             {"b"},
+		"team-secret":         nil,
+		"-rpc":                nil,
+	} {
+		if got := NetworksOfSecret(name); !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", name, got, want)
+		}
 	}
 }

@@ -17,6 +17,7 @@ limitations under the License.
 package resources
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -47,10 +48,6 @@ const (
 type Credentials struct {
 	User     string
 	Password string
-	// Version identifies the Secret they came from as it is now (its UID
-	// and resourceVersion): it changes whenever the Secret does, and tells
-	// nothing about the password.
-	Version string
 }
 
 // CredentialsFromSecret reads the user and password keys of an RPC Secret,
@@ -65,7 +62,7 @@ func CredentialsFromSecret(s *corev1.Secret) (Credentials, error) {
 	case password == "":
 		return Credentials{}, fmt.Errorf("secret %s has no %q key", s.Name, SecretKeyPassword)
 	}
-	return Credentials{User: user, Password: password, Version: string(s.UID) + "/" + s.ResourceVersion}, nil
+	return Credentials{User: user, Password: password}, nil
 }
 
 // maxCredentialsBytes bounds user and password together: Bitcoin Core
@@ -136,14 +133,51 @@ func DesiredRPCAuthSecret(n *v1alpha1.BitcoinNetwork, c Credentials) *corev1.Sec
 	}
 }
 
-// CredentialsHash fingerprints where the credentials came from (the Secret's
-// UID and resourceVersion), for the pod template's config hash: new
-// credentials roll the nodes. It is derived from nothing secret: the
-// annotation is readable by anyone who may view the StatefulSet, and a hash
-// of the password would let them test guesses offline.
-func CredentialsHash(c Credentials) string {
-	sum := sha256.Sum256([]byte("credentials/" + c.Version))
-	return hex.EncodeToString(sum[:16])
+// CredentialsHash fingerprints the credentials for the pod template's
+// config hash, so that new credentials, and nothing else about their Secret
+// (labels, annotations, managedFields), roll the nodes. It is an HMAC keyed
+// with the network's fingerprint key (see NewFingerprintKeySecret): the
+// annotation is readable by anyone who may view the StatefulSet, and a
+// plain hash of the password would let them test guesses offline.
+func CredentialsHash(c Credentials, key []byte) string {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("credentials\x00" + c.User + "\x00" + c.Password))
+	return hex.EncodeToString(mac.Sum(nil)[:16])
+}
+
+// FingerprintKeySecretName is the Secret holding a network's fingerprint
+// key.
+func FingerprintKeySecretName(n *v1alpha1.BitcoinNetwork) string { return n.Name + "-fingerprint-key" }
+
+// SecretKeyFingerprintKey is the fingerprint key's key in its Secret.
+const SecretKeyFingerprintKey = "key"
+
+// fingerprintKeyBytes is the fingerprint key's length: SHA-256's block
+// size is more than HMAC needs.
+const fingerprintKeyBytes = 32
+
+// NewFingerprintKeySecret renders the Secret with a new random key for
+// CredentialsHash, created once per network and never rewritten.
+func NewFingerprintKeySecret(n *v1alpha1.BitcoinNetwork) (*corev1.Secret, error) {
+	key := make([]byte, fingerprintKeyBytes)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("generating the fingerprint key: %w", err)
+	}
+	return &corev1.Secret{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: objectMeta(n, FingerprintKeySecretName(n)),
+		Type:       corev1.SecretTypeOpaque,
+		Data:       map[string][]byte{SecretKeyFingerprintKey: key},
+	}, nil
+}
+
+// FingerprintKey reads the key of a fingerprint key Secret.
+func FingerprintKey(s *corev1.Secret) ([]byte, error) {
+	key := s.Data[SecretKeyFingerprintKey]
+	if len(key) < fingerprintKeyBytes {
+		return nil, fmt.Errorf("secret %s: key %q holds %d bytes, want at least %d", s.Name, SecretKeyFingerprintKey, len(key), fingerprintKeyBytes)
+	}
+	return key, nil
 }
 
 // DesiredBtcdConfigSecret renders the Secret a btcd node reads its

@@ -53,7 +53,11 @@ const (
 	ReasonConfigInvalid     = "ConfigInvalid"
 	ReasonMiningAddress     = "MiningAddressInvalid"
 	ReasonApplyFailed       = "ApplyFailed"
+	ReasonSecretNotOwned    = "SecretNotOwned"
+	ReasonSecretInvalid     = "SecretInvalid"
 	ReasonPeersNotConnected = "PeersNotConnected"
+	ReasonPeerCheckFailed   = "PeerCheckFailed"
+	ReasonChecking          = "Checking"
 
 	ReasonAllPeersConnected = "AllPeersConnected"
 	ReasonConnecting        = "Connecting"
@@ -123,8 +127,11 @@ type Observed struct {
 	Problem *Problem
 	// ClusterDomain is the cluster's DNS domain, for node DNS names.
 	ClusterDomain string
-	// Peering is nil when the operator did not get to check the peers.
+	// Peering is the node controller's last pass on this spec's peer plan;
+	// nil when none has run yet.
 	Peering *Peering
+	// PeeringError is why that pass failed, if it did.
+	PeeringError string
 	// MiningAddress and MinerSecretName are where a regtest network's
 	// blocks go (spec.regtest); empty otherwise.
 	MiningAddress, MinerSecretName string
@@ -295,8 +302,14 @@ func setPeersConnected(o Observed, current int32, set func(string, metav1.Condit
 			"spec.topology is none: the operator adds and removes no peers.")
 	case n.Spec.Nodes == 0:
 		set(v1alpha1.ConditionPeersConnected, metav1.ConditionTrue, ReasonNoNodes, "No node runs.")
-	case o.Problem != nil || o.Peering == nil:
+	case o.Problem != nil:
 		set(v1alpha1.ConditionPeersConnected, metav1.ConditionUnknown, ReasonBlocked, "Peers are not checked until the network is reconciled.")
+	case o.PeeringError != "":
+		set(v1alpha1.ConditionPeersConnected, metav1.ConditionUnknown, ReasonPeerCheckFailed,
+			"The last peer check failed: "+o.PeeringError+". The operator retries with backoff.")
+	case o.Peering == nil:
+		set(v1alpha1.ConditionPeersConnected, metav1.ConditionUnknown, ReasonChecking,
+			fmt.Sprintf("The operator is checking the peers of %d nodes (%s topology).", n.Spec.Nodes, n.Spec.Topology))
 	case o.Peering.WaitingEdges > 0 || current < n.Spec.Nodes:
 		set(v1alpha1.ConditionPeersConnected, metav1.ConditionFalse, ReasonWaitingForNodes,
 			fmt.Sprintf("%d of %d planned connections are up; %d wait for nodes to become ready.",
@@ -311,9 +324,9 @@ func setPeersConnected(o Observed, current int32, set func(string, metav1.Condit
 }
 
 // nodeStatuses lists the nodes by ordinal: the live pods the network's
-// StatefulSet controls, one per ordinal. Peer data comes from this pass's
-// peer check; while peers are not checked, a node keeps its last
-// observation, except with topology none, where the operator observes none.
+// StatefulSet controls, one per ordinal. Peer and chain data come from the
+// last pass; until a pass has run on the spec's plan, a node keeps its
+// last observation (while it keeps its IP).
 func nodeStatuses(o Observed) []v1alpha1.NodeStatus {
 	n := o.Network
 	byOrdinal := map[int32]v1alpha1.NodeStatus{}
@@ -336,7 +349,7 @@ func nodeStatuses(o Observed) []v1alpha1.NodeStatus {
 				node.Peers, node.ExpectedPeers, node.BlockHeight, node.Message = np.Peers, np.ExpectedPeers, np.BlockHeight, np.Message
 				node.BestBlockHash, node.Headers, node.InitialBlockDownload, node.UserAgent = np.BestBlockHash, np.Headers, np.InitialBlockDownload, np.UserAgent
 			}
-		case n.Spec.Topology != v1alpha1.TopologyNone:
+		default:
 			for _, old := range n.Status.Nodes {
 				if old.Name == p.Name && old.IP == p.Status.PodIP {
 					node.Peers, node.ExpectedPeers, node.BlockHeight, node.Message = old.Peers, old.ExpectedPeers, old.BlockHeight, old.Message

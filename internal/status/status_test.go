@@ -185,13 +185,19 @@ func TestComputeKeepsTransitionTimeWhenNothingChanges(t *testing.T) {
 	}
 }
 
-func TestTopologyNoneKeepsNoStalePeerData(t *testing.T) {
+// With topology none the operator still observes the nodes: their chain
+// is shown, and no connection is expected of them.
+func TestTopologyNoneShowsWhatTheNodesSay(t *testing.T) {
 	n := network(1)
-	n.Status.Nodes = []v1alpha1.NodeStatus{{Name: "net-0", IP: "127.0.0.9", Peers: 3, ExpectedPeers: 3, Message: "old"}}
 	n.Spec.Topology = v1alpha1.TopologyNone
-	st := Compute(Observed{Network: n, Pods: []corev1.Pod{pod("net-0", true, "h")}, StatefulSet: statefulSet(1), DesiredConfigHash: "h"})
-	if got := st.Nodes[0]; got.Peers != 0 || got.ExpectedPeers != 0 || got.Message != "" {
-		t.Errorf("node %+v keeps peer data from before topology none", got)
+	n.Status.Nodes = []v1alpha1.NodeStatus{{Name: "net-0", IP: "127.0.0.9", Peers: 3, ExpectedPeers: 3, BlockHeight: 4}}
+	p := &Peering{Nodes: map[string]NodePeering{"net-0": {Peers: 1, BlockHeight: 7, BestBlockHash: "h7"}}}
+	st := Compute(Observed{Network: n, Pods: []corev1.Pod{pod("net-0", true, "h")}, StatefulSet: statefulSet(1), DesiredConfigHash: "h", Peering: p})
+	if got := st.Nodes[0]; got.Peers != 1 || got.ExpectedPeers != 0 || got.BlockHeight != 7 {
+		t.Errorf("node %+v, want the pass's observation: 1 peer, none expected, height 7", got)
+	}
+	if st.TipHeight != 7 {
+		t.Errorf("tip %d, want 7", st.TipHeight)
 	}
 }
 

@@ -87,6 +87,7 @@ const (
 var releasedFrom = map[string]string{
 	"0.1.0": "21088667103668f3f3d6b963f011361a11099ca3",
 	"0.2.0": "345ae4935ab880b25d3d9c66dda74742a023cc0b",
+	"0.3.0": "068868367f7f029dff27b31b1e2c39eb636eb189",
 }
 
 func init() {
@@ -555,6 +556,43 @@ func (e *env) upgrade(from, to string) *operatorsv1alpha1.ClusterServiceVersion 
 	return csv
 }
 
+// upgradeRestarting publishes a catalog up to version, upgrades the
+// network's operator from the CSV from to it, waits until the new operator
+// has taken over (takenOver) and the network is Ready, and checks that it
+// replaced no node pod more than once, and any only if the release notes of
+// version say that its upgrade restarts every node once.
+func (e *env) upgradeRestarting(from, version string, n *v1alpha1.BitcoinNetwork, takenOver func(*v1alpha1.BitcoinNetwork) error) *v1alpha1.BitcoinNetwork {
+	t := e.t
+	e.serveCatalog(version)
+	e.switchCatalog(catalogSource(version))
+	watch := e.watchPods(n.Namespace)
+	csv := e.upgrade(from, pkg+".v"+version)
+	e.eventually(3*time.Minute, "the "+version+" operator took over", func() error {
+		if err := e.c.Get(e.ctx, client.ObjectKeyFromObject(n), n); err != nil {
+			return err
+		}
+		return takenOver(n)
+	})
+	n = e.waitNetworkReady(n)
+	seen := watch.finish()
+	replaced := 0
+	for name, uids := range seen {
+		if len(uids) > 2 {
+			t.Errorf("pod %s replaced %d times during one upgrade", name, len(uids)-1)
+		}
+		if len(uids) > 1 {
+			replaced++
+		}
+	}
+	_, notes, _ := strings.Cut(csv.Spec.Description, "### Upgrading to "+version+"\n")
+	notes, _, _ = strings.Cut(notes, "###")
+	if replaced > 0 && !strings.Contains(notes, "restarts every node once") {
+		t.Errorf("the upgrade to %s replaced %d nodes, and its release notes do not say it restarts them: %q", version, replaced, notes)
+	}
+	e.step("upgrade to %s: %d of %d node pods replaced once, as its release notes say", version, replaced, len(seen))
+	return n
+}
+
 func (e *env) configHash(ns, name string) string {
 	sts := &appsv1.StatefulSet{}
 	if err := e.c.Get(e.ctx, types.NamespacedName{Namespace: ns, Name: name}, sts); err != nil {
@@ -563,13 +601,13 @@ func (e *env) configHash(ns, name string) string {
 	return sts.Spec.Template.Annotations["bitcoin.network-operator.dev/config-hash"]
 }
 
-// TestOwnNamespaceInstallRunUpgradeTwiceAndDelete is the path an
+// TestOwnNamespaceInstallRunUpgradeThriceAndDelete is the path an
 // OperatorHub user takes: subscribe, install 0.1.0, run a network, upgrade
-// to 0.2.0 and, once a newer catalog is published, to this release, with the
-// network kept; then delete it and see the garbage collector clean up.
-func TestOwnNamespaceInstallRunUpgradeTwiceAndDelete(t *testing.T) {
+// to 0.2.0 and, as newer catalogs are published, to 0.3.0 and to this
+// release, with the network kept; then delete it and see the garbage
+// collector clean up.
+func TestOwnNamespaceInstallRunUpgradeThriceAndDelete(t *testing.T) {
 	current := currentVersion(t)
-	csvCurrent := pkg + ".v" + current
 	e := setup(t, "127.63.0.0/16", "0.2.0")
 	e.subscribe([]string{operatorNS}, catalogSource("0.2.0"), csv010)
 	e.approve(csv010)
@@ -602,39 +640,20 @@ func TestOwnNamespaceInstallRunUpgradeTwiceAndDelete(t *testing.T) {
 	}
 	e.step("network still Ready after the upgrade to 0.2.0: same pods, same config hash")
 
-	// A newer catalog publishes this release; the upgrade restarts a node
-	// only where its release notes (the CSV description) say why.
-	e.serveCatalog(current)
-	e.switchCatalog(catalogSource(current))
-	watch := e.watchPods(operatorNS)
-	csv := e.upgrade(csv020, csvCurrent)
-	// The new operator has taken over once it wrote the status only it
-	// knows (peerAddresses); its Ready then also means any roll-out it
-	// started is done.
-	e.eventually(3*time.Minute, "the "+current+" operator's status", func() error {
-		if err := e.c.Get(e.ctx, client.ObjectKeyFromObject(after), after); err != nil {
-			return err
-		}
-		if len(after.Status.PeerAddresses) == 0 {
+	// Newer catalogs publish 0.3.0 and then this release; each upgrade
+	// restarts a node only where its release notes (the CSV description)
+	// say why. Each new operator has taken over once it wrote something
+	// only it writes; its Ready then also means any roll-out it started is
+	// done.
+	after = e.upgradeRestarting(csv020, "0.3.0", after, func(n *v1alpha1.BitcoinNetwork) error {
+		if len(n.Status.PeerAddresses) == 0 {
 			return fmt.Errorf("no status.peerAddresses yet")
 		}
 		return nil
 	})
-	after = e.waitNetworkReady(after)
-	seen := watch.finish()
-	replaced := 0
-	for name, uids := range seen {
-		if len(uids) > 2 {
-			t.Errorf("pod %s replaced %d times during one upgrade", name, len(uids)-1)
-		}
-		if len(uids) > 1 {
-			replaced++
-		}
-	}
-	if replaced > 0 && !strings.Contains(csv.Spec.Description, "restarts every node once") {
-		t.Errorf("the upgrade to %s replaced %d nodes, and its release notes do not say it restarts them", current, replaced)
-	}
-	e.step("upgrade to %s: %d of %d node pods replaced once, as its release notes say", current, replaced, len(seen))
+	after = e.upgradeRestarting(pkg+".v0.3.0", current, after, func(n *v1alpha1.BitcoinNetwork) error {
+		return e.c.Get(e.ctx, types.NamespacedName{Namespace: n.Namespace, Name: n.Name + "-fingerprint-key"}, &corev1.Secret{})
+	})
 	crd := &apiextensionsv1.CustomResourceDefinition{}
 	if err := e.c.Get(e.ctx, types.NamespacedName{Name: "bitcoinnetworks.bitcoin.network-operator.dev"}, crd); err != nil {
 		t.Fatal(err)

@@ -51,12 +51,12 @@ type Operator struct {
 
 // StartOperator starts an API server and runs r in a manager (see
 // RunManager). Operator logs are quiet unless TEST_OPERATOR_LOGS is set.
-func StartOperator(r *controllers.BitcoinNetworkReconciler) (_ *Operator, err error) {
+func StartOperator(r *controllers.Operator) (_ *Operator, err error) {
 	return StartOperatorWith(r, ManagerOptions{})
 }
 
 // StartOperatorWith is StartOperator with manager options.
-func StartOperatorWith(r *controllers.BitcoinNetworkReconciler, opts ManagerOptions) (_ *Operator, err error) {
+func StartOperatorWith(r *controllers.Operator, opts ManagerOptions) (_ *Operator, err error) {
 	SetTestLogger()
 	env, err := Start()
 	if err != nil {
@@ -146,7 +146,7 @@ type Manager struct {
 // RunManager runs r in a new manager against the API server at cfg, the
 // way cmd/main.go sets it up. r's Client, APIReader and Recorder are filled
 // in; the other fields are the caller's.
-func RunManager(cfg *rest.Config, r *controllers.BitcoinNetworkReconciler, opts ManagerOptions) (*Manager, error) {
+func RunManager(cfg *rest.Config, r *controllers.Operator, opts ManagerOptions) (*Manager, error) {
 	mopts := ctrl.Options{
 		Scheme:  scheme.Scheme,
 		Metrics: metricsserver.Options{BindAddress: cmp.Or(opts.MetricsBindAddress, "0")},
@@ -174,6 +174,9 @@ func RunManager(cfg *rest.Config, r *controllers.BitcoinNetworkReconciler, opts 
 	if opts.WrapClient != nil {
 		r.Client = opts.WrapClient(r.Client)
 	}
+	// A copy: a caller may run the same configuration in several managers.
+	r = &controllers.Operator{Client: r.Client, APIReader: r.APIReader, Recorder: r.Recorder, DefaultImages: r.DefaultImages,
+		ClusterDomain: r.ClusterDomain, Nodes: r.Nodes, OperatorNamespace: r.OperatorNamespace, SetVolumeGroup: r.SetVolumeGroup}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return nil, err
 	}

@@ -25,11 +25,13 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/fixture"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/realnode"
 )
 
@@ -69,6 +71,25 @@ func TestAHungNodeHoldsUpNeitherItsNetworkNorAnother(t *testing.T) {
 		}
 		return fmt.Errorf("nodes %+v", slow.Status.Nodes)
 	})
+
+	// A spec change is in the status at once: the status of a new
+	// generation waits for no pass (a pass here takes the hung node's
+	// budget, a second at least).
+	changed := time.Now()
+	fixture.UpdateNetwork(t, k8s, slow, func(n *v1alpha1.BitcoinNetwork) {
+		n.Spec.PeerCheckInterval = &metav1.Duration{Duration: 6 * time.Second}
+	})
+	eventually(t, 900*time.Millisecond, "the new generation in status", func() error {
+		cur := &v1alpha1.BitcoinNetwork{}
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(slow), cur); err != nil {
+			return err
+		}
+		if c := meta.FindStatusCondition(cur.Status.Conditions, v1alpha1.ConditionReady); c == nil || c.ObservedGeneration != cur.Generation || cur.Status.ObservedGeneration != cur.Generation {
+			return fmt.Errorf("generation %d, status at %d, Ready %+v", cur.Generation, cur.Status.ObservedGeneration, c)
+		}
+		return nil
+	})
+	t.Logf("spec change of the network with a hung node: in status after %v", time.Since(changed).Round(10*time.Millisecond))
 
 	scale(t, slow, 4)
 	other := createNetwork(t, ns, "bystander", v1alpha1.ImplementationBitcoind, 2)

@@ -33,6 +33,7 @@ import (
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers/nodes"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/fixture"
@@ -69,10 +70,10 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	op, err := envtest.StartOperatorWith(&controllers.BitcoinNetworkReconciler{
+	op, err := envtest.StartOperatorWith(&controllers.Operator{
 		DefaultImages: map[v1alpha1.Implementation]string{v1alpha1.ImplementationBitcoind: "bitcoind:test", v1alpha1.ImplementationBtcd: "btcd:test"},
 		ClusterDomain: "cluster.local",
-		Peers:         controllers.PeerOptions{RPCTimeout: 3 * time.Second, CheckInterval: 5 * time.Second, Concurrency: 8},
+		Nodes:         nodes.Options{RPCTimeout: 3 * time.Second, CheckInterval: 5 * time.Second, Concurrency: 8},
 	}, envtest.ManagerOptions{MetricsBindAddress: metricsAddress})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -49,8 +49,10 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
@@ -199,18 +201,16 @@ func (s *Simulator) syncStatefulSets(ctx context.Context) error {
 			}
 		}
 	}
+	if err := s.collectGarbage(ctx); err != nil {
+		return err
+	}
 	for i := range list.Items {
 		sts := &list.Items[i]
-		owner := metav1.GetControllerOf(sts)
-		if owner != nil {
-			err := s.Client.Get(ctx, types.NamespacedName{Namespace: sts.Namespace, Name: owner.Name}, &v1alpha1.BitcoinNetwork{})
-			if apierrors.IsNotFound(err) {
-				s.logf("garbage-collecting StatefulSet %s/%s", sts.Namespace, sts.Name)
-				if err := s.Client.Delete(ctx, sts); client.IgnoreNotFound(err) != nil {
-					return err
-				}
-				continue
+		if gone, err := s.ownerGone(ctx, sts); err != nil || gone {
+			if err != nil {
+				return err
 			}
+			continue
 		}
 		pods := &corev1.PodList{}
 		if err := s.Client.List(ctx, pods, client.InNamespace(sts.Namespace), client.MatchingLabels(sts.Spec.Selector.MatchLabels)); err != nil {
@@ -248,6 +248,47 @@ func (s *Simulator) syncStatefulSets(ctx context.Context) error {
 		}
 		if err := s.updateStatefulSetStatus(ctx, sts, pods.Items, revision); err != nil && !apierrors.IsConflict(err) {
 			return err
+		}
+	}
+	return nil
+}
+
+// ownerGone reports whether obj's controlling network is gone: no network
+// of its name, or one with another UID (the name was taken again), as the
+// garbage collector, which goes by UID, sees it. Such an object is deleted.
+func (s *Simulator) ownerGone(ctx context.Context, obj client.Object) (bool, error) {
+	owner := metav1.GetControllerOf(obj)
+	if owner == nil || owner.Kind != "BitcoinNetwork" || obj.GetDeletionTimestamp() != nil {
+		return false, nil
+	}
+	n := &v1alpha1.BitcoinNetwork{}
+	err := s.Client.Get(ctx, types.NamespacedName{Namespace: obj.GetNamespace(), Name: owner.Name}, n)
+	switch {
+	case err != nil && !apierrors.IsNotFound(err):
+		return false, err
+	case err == nil && n.UID == owner.UID:
+		return false, nil
+	}
+	s.logf("garbage-collecting %T %s/%s", obj, obj.GetNamespace(), obj.GetName())
+	return true, client.IgnoreNotFound(s.Client.Delete(ctx, obj, client.Preconditions{UID: ptr.To(obj.GetUID())}))
+}
+
+// collectGarbage deletes the Secrets, ConfigMaps, Services and
+// NetworkPolicies whose network is gone (StatefulSets are collected in
+// syncStatefulSets).
+func (s *Simulator) collectGarbage(ctx context.Context) error {
+	for _, list := range []client.ObjectList{&corev1.SecretList{}, &corev1.ConfigMapList{}, &corev1.ServiceList{}, &networkingv1.NetworkPolicyList{}} {
+		if err := s.Client.List(ctx, list, managed); err != nil {
+			return err
+		}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			return err
+		}
+		for _, item := range items {
+			if _, err := s.ownerGone(ctx, item.(client.Object)); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

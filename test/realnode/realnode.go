@@ -92,6 +92,17 @@ func RequireBitcoind(tb testing.TB) string {
 	return ""
 }
 
+// SkipUnlessCI skips a test that cannot run on this machine, with a
+// one-line reason; in CI (CI=true) it fails it instead: there every test
+// must run, and a skip would hide that it did not.
+func SkipUnlessCI(tb testing.TB, format string, args ...any) {
+	tb.Helper()
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("cannot run in CI: "+format, args...)
+	}
+	tb.Skipf(format, args...)
+}
+
 // Process is a node process started by this package.
 type Process struct {
 	cmd    *exec.Cmd
@@ -232,6 +243,11 @@ func Blackhole(tb testing.TB, ip string) string {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = syscall.Close(fd) })
+	// A node of an earlier test run may have left connections from this
+	// address in TIME_WAIT.
+	if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1); err != nil {
+		tb.Fatal(err)
+	}
 	addr := &syscall.SockaddrInet4{Port: 18444}
 	copy(addr.Addr[:], net.ParseIP(ip).To4())
 	if err := syscall.Bind(fd, addr); err != nil {

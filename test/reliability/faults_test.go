@@ -31,12 +31,15 @@ import (
 
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/fixture"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/realnode"
@@ -163,8 +166,8 @@ func TestAPIFaultsAreRetriedWithBackoffAndConverge(t *testing.T) {
 		t.Errorf("%.0f reconciles per minute: retries do not back off", perMinute)
 	}
 	cur := fixture.WaitConnected(t, k8s, n, 30*time.Second)
-	if got := ownedObjects(t, cur); got["StatefulSet"] != 1 || got["Service"] != 1 || got["ConfigMap"] != 1 || got["Secret"] != 3 {
-		t.Errorf("objects the network controls: %v", got)
+	if got := ownedObjects(t, cur); got["StatefulSet"] != 1 || got["Service"] != 1 || got["ConfigMap"] != 1 || got["Secret"] != 4 {
+		t.Errorf("objects the network controls: %v, want one StatefulSet, Service and ConfigMap and four Secrets (RPC, TLS, btcd configuration, fingerprint key)", got)
 	}
 }
 
@@ -249,6 +252,20 @@ func TestNodeFaultsMarkOnlyThatNode(t *testing.T) {
 		must(t, sim.HoldReadiness(ns, victim, true))
 		must(t, sim.SignalNode(ns, victim, syscall.SIGSTOP))
 		waitNodeMessage(t, n, victim, "timed out")
+		// The chain verdict counts every ready node: one that does not
+		// answer leaves it unknown, and is named.
+		fixture.Eventually(t, 15*time.Second, "InSync not True while a ready node hangs", func() error {
+			cur := &v1alpha1.BitcoinNetwork{}
+			if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(n), cur); err != nil {
+				return err
+			}
+			c := meta.FindStatusCondition(cur.Status.Conditions, v1alpha1.ConditionInSync)
+			if c == nil || c.Status != metav1.ConditionUnknown || c.Reason != status.ReasonNodeNotAnswering || !strings.Contains(c.Message, victim) ||
+				!strings.Contains(c.Message, "3 of 4 ready nodes") {
+				return fmt.Errorf("InSync = %+v", c)
+			}
+			return nil
+		})
 		fixture.Eventually(t, 10*time.Second, "NodeUnreachable event", func() error {
 			if nodeEvents(t, ns, victim, "NodeUnreachable") == 0 {
 				return fmt.Errorf("none yet")

@@ -165,8 +165,8 @@ func TestOperatorKilledMidReconcileConverges(t *testing.T) {
 			t.Errorf("pod %s was replaced (uid %s → %s) although nothing about it changed", name, uid, after.podUIDs[name])
 		}
 	}
-	if got := ownedObjects(t, n); got["StatefulSet"] != 1 || got["Service"] != 1 || got["ConfigMap"] != 1 || got["Secret"] != 3 {
-		t.Errorf("objects the network controls: %v, want one StatefulSet, Service and ConfigMap and three Secrets (RPC, TLS, btcd configuration)", got)
+	if got := ownedObjects(t, n); got["StatefulSet"] != 1 || got["Service"] != 1 || got["ConfigMap"] != 1 || got["Secret"] != 4 {
+		t.Errorf("objects the network controls: %v, want one StatefulSet, Service and ConfigMap and four Secrets (RPC, TLS, btcd configuration, fingerprint key)", got)
 	}
 }
 

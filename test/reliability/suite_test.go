@@ -36,6 +36,7 @@ import (
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers/nodes"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/podsim"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/realnode"
@@ -88,11 +89,11 @@ func run(m *testing.M) int {
 const rpcTimeout = 2 * time.Second
 
 // newReconciler is a fresh operator, as a new process would have it.
-func newReconciler() *controllers.BitcoinNetworkReconciler {
-	return &controllers.BitcoinNetworkReconciler{
+func newReconciler() *controllers.Operator {
+	return &controllers.Operator{
 		DefaultImages: map[v1alpha1.Implementation]string{v1alpha1.ImplementationBitcoind: "bitcoind:test", v1alpha1.ImplementationBtcd: "btcd:test"},
 		ClusterDomain: "cluster.local",
-		Peers:         controllers.PeerOptions{RPCTimeout: rpcTimeout, CheckInterval: 5 * time.Second, Concurrency: 8},
+		Nodes:         nodes.Options{RPCTimeout: rpcTimeout, CheckInterval: 5 * time.Second, Concurrency: 8},
 	}
 }
 

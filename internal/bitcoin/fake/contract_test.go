@@ -52,6 +52,9 @@ type node struct {
 
 type nodeOptions struct {
 	holdWarmup bool
+	// slowMining gives the fake the pace of real Core's regtest mining
+	// (tens of milliseconds per block).
+	slowMining bool
 	// serverTimeout is -rpcservertimeout; connectTimeout is -timeout.
 	serverTimeout, connectTimeout time.Duration
 }
@@ -81,6 +84,9 @@ func (e *fakeEnv) start(t *testing.T, opts nodeOptions) *node {
 	f := &fake.Node{
 		P2PAddress: n.p2p, RPCAuth: rpcauth.Value(n.user, "0123456789abcdef", n.password), Chain: "regtest",
 		ConnectTimeout: opts.connectTimeout, ServerTimeout: opts.serverTimeout,
+	}
+	if opts.slowMining {
+		f.BlockTime = 2 * time.Millisecond
 	}
 	f.Start(e.network)
 	f.SetWarmingUp(opts.holdWarmup)
@@ -257,6 +263,75 @@ var contract = []struct {
 		if info.Blocks != 3 || info.Headers != 3 || info.BestBlockHash != hashes[2] || info.InitialBlockDownload == nil {
 			t.Errorf("getblockchaininfo after 3 blocks: %+v, want height 3, best %s, an IBD flag", info, hashes[2])
 		}
+	}},
+	{"generatetoaddress goes on mining every block it was asked for after the client gives up", func(t *testing.T, e env) {
+		a := e.start(t, nodeOptions{slowMining: true})
+		c := bitcoin.New(bitcoin.Bitcoind, bitcoin.Endpoint{Address: a.rpc, User: a.user, Password: a.password}, bitcoin.Transport(nil), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		start := time.Now()
+		_, err := c.Mine(ctx, 1000, "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080")
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("generatetoaddress 1000 answered within 100 ms (%v): this row needs a call that outlives its client", err)
+		}
+		var left, height int64
+		expectOK(t, call(t, a, "getblockcount"), "getblockcount", &left)
+		deadline := time.Now().Add(60 * time.Second)
+		for height < 1000 && time.Now().Before(deadline) {
+			expectOK(t, call(t, a, "getblockcount"), "getblockcount", &height)
+			time.Sleep(50 * time.Millisecond)
+		}
+		if left >= 1000 || height != 1000 {
+			t.Fatalf("height %d when the client left, %d later; want all 1000 blocks mined after it left", left, height)
+		}
+		t.Logf("the client left at height %d; 1000 blocks after %s", left, time.Since(start).Round(time.Millisecond))
+	}},
+	{"getblockchaininfo reports the chain work; getblockheader confirms a block of the best chain and answers -5 for an unknown one", func(t *testing.T, e env) {
+		a := e.start(t, nodeOptions{})
+		var hashes []string
+		expectOK(t, call(t, a, "generatetoaddress", 2, "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"), "generatetoaddress", &hashes)
+		var info struct {
+			ChainWork string `json:"chainwork"`
+		}
+		expectOK(t, call(t, a, "getblockchaininfo"), "getblockchaininfo", &info)
+		// Regtest blocks have the minimum difficulty: work 2 each, the
+		// genesis included.
+		if info.ChainWork != fmt.Sprintf("%064x", 6) {
+			t.Errorf("chainwork %q after 2 blocks, want %064x", info.ChainWork, 6)
+		}
+		var header struct {
+			Confirmations int64 `json:"confirmations"`
+			Height        int64 `json:"height"`
+		}
+		expectOK(t, call(t, a, "getblockheader", hashes[0], true), "getblockheader", &header)
+		if header.Confirmations != 2 || header.Height != 1 {
+			t.Errorf("getblockheader of block 1 of 2: %+v, want 2 confirmations at height 1", header)
+		}
+		expectError(t, call(t, a, "getblockheader", strings.Repeat("ab", 32), true), "getblockheader of an unknown block", http.StatusInternalServerError, -5)
+		c := bitcoin.New(bitcoin.Bitcoind, bitcoin.Endpoint{Address: a.rpc, User: a.user, Password: a.password}, bitcoin.Transport(nil), 5*time.Second)
+		if place, err := c.BlockPlace(context.Background(), hashes[1]); err != nil || place != bitcoin.BlockOnBestChain {
+			t.Errorf("BlockPlace of the tip: %v, %v", place, err)
+		}
+		if place, err := c.BlockPlace(context.Background(), strings.Repeat("ab", 32)); err != nil || place != bitcoin.BlockUnknown {
+			t.Errorf("BlockPlace of an unknown block: %v, %v", place, err)
+		}
+	}},
+	{"disconnectnode by node id closes exactly that connection", func(t *testing.T, e env) {
+		a, b := e.start(t, nodeOptions{}), e.start(t, nodeOptions{})
+		expectOK(t, call(t, a, "addnode", b.p2p, "onetry"), "onetry", nil)
+		ps := peers(t, a)
+		if len(ps) != 1 {
+			t.Fatalf("getpeerinfo after onetry: %+v", ps)
+		}
+		expectOK(t, call(t, a, "disconnectnode", "", *ps[0].ID), "disconnectnode by id", nil)
+		deadline := time.Now().Add(5 * time.Second)
+		for len(peers(t, a)) != 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("still connected after disconnectnode by id: %+v", peers(t, a))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		expectError(t, call(t, a, "disconnectnode", "", *ps[0].ID), "disconnectnode of an id not connected", http.StatusInternalServerError, -29)
 	}},
 	{"addnode add answers null, a duplicate -23; remove answers null, an unknown peer -24 (HTTP 500)", func(t *testing.T, e env) {
 		a := e.start(t, nodeOptions{})

@@ -34,6 +34,8 @@ limitations under the License.
 package fake
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -78,15 +80,25 @@ type Node struct {
 	// ServerTimeout is how long an idle RPC connection stays open (Core's
 	// -rpcservertimeout, default 30 s); see Serve.
 	ServerTimeout time.Duration
+	// Branch makes the node's blocks its own: nodes of different branches
+	// have different blocks at every height (a fork from the genesis).
+	Branch string
+	// BlockTime is how long generatetoaddress takes per block; like Core,
+	// the call mines every block it was asked for even when the client
+	// gives up waiting.
+	BlockTime time.Duration
 
-	network  *Network
-	mu       sync.Mutex
-	running  bool
-	loaded   time.Time
-	held     bool
-	added    []string
-	outbound map[string]bool // P2P addresses this node connected to
-	inbound  map[string]bool // P2P addresses that connected to this node
+	network *Network
+	mu      sync.Mutex
+	running bool
+	loaded  time.Time
+	held    bool
+	added   []string
+	// outbound are the ids of this node's connections to each P2P
+	// address (usually one), inbound the id of each node's connection in.
+	outbound map[string][]int64
+	inbound  map[string]int64
+	nextID   int64
 	blocks   int64
 	stop     chan struct{}
 	calls    map[string]int
@@ -97,7 +109,7 @@ type Node struct {
 func (n *Node) Start(network *Network) {
 	n.mu.Lock()
 	n.network, n.running, n.loaded = network, true, time.Now().Add(n.LoadingFor)
-	n.added, n.outbound, n.inbound = nil, map[string]bool{}, map[string]bool{}
+	n.added, n.outbound, n.inbound = nil, map[string][]int64{}, map[string]int64{}
 	if n.calls == nil {
 		n.calls = map[string]int{}
 	}
@@ -140,7 +152,7 @@ func (n *Node) Stop() {
 	n.running = false
 	close(n.stop)
 	peers := append(slices.Collect(maps.Keys(n.outbound)), slices.Collect(maps.Keys(n.inbound))...)
-	n.outbound, n.inbound = map[string]bool{}, map[string]bool{}
+	n.outbound, n.inbound = map[string][]int64{}, map[string]int64{}
 	network := n.network
 	n.mu.Unlock()
 	network.mu.Lock()
@@ -214,18 +226,44 @@ func (n *Node) connect(address string) bool {
 		return false
 	}
 	n.mu.Lock()
-	already := n.outbound[address]
+	already := len(n.outbound[address]) > 0
 	if !already {
-		n.outbound[address] = true
+		n.outbound[address] = []int64{n.newID()}
 	}
 	n.mu.Unlock()
 	if already {
 		return true
 	}
 	peer.mu.Lock()
-	peer.inbound[n.P2PAddress] = true
+	peer.inbound[n.P2PAddress] = peer.newID()
 	peer.mu.Unlock()
 	return true
+}
+
+// newID numbers a new connection, as Core numbers its peers; n.mu is held.
+func (n *Node) newID() int64 {
+	n.nextID++
+	return n.nextID
+}
+
+// OpenSecondConnection opens one more outbound connection to a node the
+// node is connected to, under the same address, as Core's own connection
+// logic may open one next to an added peer's.
+func (n *Node) OpenSecondConnection(address string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.outbound[address]) == 0 {
+		return false
+	}
+	n.outbound[address] = append(n.outbound[address], n.newID())
+	return true
+}
+
+// Connections counts the node's outbound connections to address.
+func (n *Node) Connections(address string) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.outbound[address])
 }
 
 // ConnectAddedNodes is one pass of Core's ThreadOpenAddedConnections: it
@@ -241,7 +279,7 @@ func (n *Node) ConnectAddedNodes() (tried bool) {
 	added := slices.Clone(n.added)
 	connected := 0
 	for _, a := range added {
-		if n.outbound[a] {
+		if len(n.outbound[a]) > 0 {
 			connected++
 		}
 	}
@@ -251,7 +289,7 @@ func (n *Node) ConnectAddedNodes() (tried bool) {
 			return tried
 		}
 		n.mu.Lock()
-		has := n.outbound[a]
+		has := len(n.outbound[a]) > 0
 		n.mu.Unlock()
 		if has {
 			continue
@@ -329,7 +367,13 @@ func (n *Node) handle(req rpcRequest) (any, *rpcError) {
 		cmd, _ := req.Params[1].(string)
 		return nil, n.addnode(addr, cmd)
 	case "disconnectnode":
+		// disconnectnode "address" or disconnectnode "" nodeid.
 		addr, _ := firstString(req.Params)
+		if addr == "" && len(req.Params) == 2 {
+			if id, ok := req.Params[1].(float64); ok {
+				return nil, n.disconnectID(int64(id))
+			}
+		}
 		return nil, n.disconnect(addr)
 	case "getaddednodeinfo":
 		return n.addedNodeInfo(), nil
@@ -338,20 +382,31 @@ func (n *Node) handle(req rpcRequest) (any, *rpcError) {
 	case "getconnectioncount":
 		n.mu.Lock()
 		defer n.mu.Unlock()
-		return len(n.outbound) + len(n.inbound), nil
+		return n.connectionCount(), nil
 	case "getnetworkinfo":
 		n.mu.Lock()
 		defer n.mu.Unlock()
 		return map[string]any{
 			"version": 290300, "subversion": "/Satoshi:29.3.0/",
-			"connections":    len(n.outbound) + len(n.inbound),
-			"connections_in": len(n.inbound), "connections_out": len(n.outbound),
+			"connections":    n.connectionCount(),
+			"connections_in": len(n.inbound), "connections_out": n.connectionCount() - len(n.inbound),
 		}, nil
 	case "getblockchaininfo":
 		n.mu.Lock()
 		defer n.mu.Unlock()
 		return map[string]any{"chain": n.Chain, "blocks": n.blocks, "headers": n.blocks,
-			"bestblockhash": blockHash(n.blocks), "initialblockdownload": false, "warnings": []string{}}, nil
+			"bestblockhash": n.blockHash(n.blocks), "chainwork": fmt.Sprintf("%064x", 2*(n.blocks+1)),
+			"initialblockdownload": false, "warnings": []string{}}, nil
+	case "getblockheader":
+		hash, _ := firstString(req.Params)
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		for h := n.blocks; h >= 0; h-- {
+			if n.blockHash(h) == hash {
+				return map[string]any{"hash": hash, "height": h, "confirmations": n.blocks - h + 1}, nil
+			}
+		}
+		return nil, &rpcError{Code: -5, Message: "Block not found"}
 	case "generatetoaddress":
 		// Blocks only: the fake keeps no transactions, and it does not
 		// relay blocks to its peers.
@@ -363,12 +418,13 @@ func (n *Node) handle(req rpcRequest) (any, *rpcError) {
 		if !ok || count < 1 || count > 1000 || count != float64(int64(count)) {
 			return nil, &rpcError{Code: -1, Message: "generatetoaddress nblocks \"address\""}
 		}
-		n.mu.Lock()
-		defer n.mu.Unlock()
 		var hashes []string
 		for range int64(count) {
+			time.Sleep(n.BlockTime)
+			n.mu.Lock()
 			n.blocks++
-			hashes = append(hashes, blockHash(n.blocks))
+			hashes = append(hashes, n.blockHash(n.blocks))
+			n.mu.Unlock()
 		}
 		return hashes, nil
 	case "getblockcount":
@@ -378,7 +434,7 @@ func (n *Node) handle(req rpcRequest) (any, *rpcError) {
 	case "getbestblockhash":
 		n.mu.Lock()
 		defer n.mu.Unlock()
-		return blockHash(n.blocks), nil
+		return n.blockHash(n.blocks), nil
 	default:
 		return nil, &rpcError{Code: -32601, Message: "Method not found"}
 	}
@@ -433,17 +489,42 @@ func firstString(params []any) (string, bool) {
 	return s, ok
 }
 
-// disconnect closes the outbound connection to addr, as Core's
-// disconnectnode finds a node by the address it was connected to.
+// disconnect closes the first outbound connection to addr, as Core's
+// disconnectnode finds the first node connected under that name.
 func (n *Node) disconnect(addr string) *rpcError {
 	n.mu.Lock()
-	connected := n.outbound[addr]
-	delete(n.outbound, addr)
+	ids := n.outbound[addr]
 	n.mu.Unlock()
-	if !connected {
+	if len(ids) == 0 {
 		return &rpcError{Code: -29, Message: "Node not found in connected nodes"}
 	}
-	if peer := n.network.node(addr); peer != nil {
+	return n.disconnectID(ids[0])
+}
+
+// disconnectID closes the connection with this id.
+func (n *Node) disconnectID(id int64) *rpcError {
+	n.mu.Lock()
+	var peerAddr string
+	last := false
+	for a, ids := range n.outbound {
+		if i := slices.Index(ids, id); i >= 0 {
+			peerAddr, n.outbound[a] = a, slices.Delete(ids, i, i+1)
+			if last = len(n.outbound[a]) == 0; last {
+				delete(n.outbound, a)
+			}
+		}
+	}
+	for a, in := range n.inbound {
+		if in == id {
+			peerAddr = a
+			delete(n.inbound, a)
+		}
+	}
+	n.mu.Unlock()
+	if peerAddr == "" {
+		return &rpcError{Code: -29, Message: "Node not found in connected nodes"}
+	}
+	if peer := n.network.node(peerAddr); peer != nil && last {
 		peer.mu.Lock()
 		delete(peer.inbound, n.P2PAddress)
 		peer.mu.Unlock()
@@ -451,12 +532,21 @@ func (n *Node) disconnect(addr string) *rpcError {
 	return nil
 }
 
+// connectionCount counts every connection; n.mu is held.
+func (n *Node) connectionCount() int {
+	c := len(n.inbound)
+	for _, ids := range n.outbound {
+		c += len(ids)
+	}
+	return c
+}
+
 func (n *Node) addedNodeInfo() []map[string]any {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	out := []map[string]any{}
 	for _, a := range n.added {
-		connected := n.outbound[a]
+		connected := len(n.outbound[a]) > 0
 		addrs := []map[string]any{}
 		if connected {
 			addrs = append(addrs, map[string]any{"address": a, "connected": "outbound"})
@@ -470,14 +560,13 @@ func (n *Node) peerInfo() []map[string]any {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	out := []map[string]any{}
-	id := 0
 	for _, a := range slices.Sorted(maps.Keys(n.outbound)) {
-		out = append(out, map[string]any{"id": id, "addr": a, "inbound": false, "connection_type": "manual"})
-		id++
+		for _, id := range n.outbound[a] {
+			out = append(out, map[string]any{"id": id, "addr": a, "inbound": false, "connection_type": "manual"})
+		}
 	}
 	for _, a := range slices.Sorted(maps.Keys(n.inbound)) {
-		out = append(out, map[string]any{"id": id, "addr": a, "inbound": true, "connection_type": "inbound"})
-		id++
+		out = append(out, map[string]any{"id": n.inbound[a], "addr": a, "inbound": true, "connection_type": "inbound"})
 	}
 	return out
 }
@@ -489,7 +578,21 @@ func (n *Node) Mine(count int64) {
 	n.mu.Unlock()
 }
 
-func blockHash(height int64) string { return fmt.Sprintf("%064x", height+1) }
+// blockHash names the block at height on the node's branch.
+func (n *Node) blockHash(height int64) string {
+	if n.Branch == "" || height == 0 {
+		return fmt.Sprintf("%064x", height+1)
+	}
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%d", n.Branch, height)))
+	return hex.EncodeToString(sum[:])
+}
+
+// Height is the node's block count.
+func (n *Node) Height() int64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.blocks
+}
 
 // Network returns the network the node was started on.
 func (n *Node) Network() *Network {

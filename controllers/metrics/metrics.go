@@ -14,20 +14,22 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllers
+// Package metrics defines the Prometheus metrics the operator serves about
+// its networks and nodes, next to controller-runtime's own.
+package metrics
 
 import (
 	"regexp"
 	"slices"
 	"time"
 
+	"github.com/btcsuite/btcd/btcjson"
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
-	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
 )
 
 // Metrics of what the operator sees, served on the manager's metrics
@@ -76,16 +78,21 @@ func init() {
 	metrics.Registry.MustRegister(networkNodes, networkConnections, networkCondition, nodeBlockHeight, nodePeers, peerChecks, peerRepairs, rpcErrors, rpcDuration)
 }
 
-// recordMetrics publishes a network's state after a reconcile.
-func recordMetrics(n *v1alpha1.BitcoinNetwork, st v1alpha1.BitcoinNetworkStatus, p *status.Peering) {
+// Connections are a network's planned peer connections between ready
+// nodes, those up, and those waiting for a node.
+type Connections struct{ Planned, Connected, Waiting int }
+
+// RecordNetwork publishes a network's state after a status computation;
+// conns is nil when no peer check has run.
+func RecordNetwork(n *v1alpha1.BitcoinNetwork, st v1alpha1.BitcoinNetworkStatus, conns *Connections) {
 	ns, name := n.Namespace, n.Name
 	networkNodes.WithLabelValues(ns, name, "desired").Set(float64(n.Spec.Nodes))
 	networkNodes.WithLabelValues(ns, name, "current").Set(float64(st.CurrentNodes))
 	networkNodes.WithLabelValues(ns, name, "ready").Set(float64(st.ReadyNodes))
-	if p != nil {
-		networkConnections.WithLabelValues(ns, name, "planned").Set(float64(p.PlannedEdges))
-		networkConnections.WithLabelValues(ns, name, "connected").Set(float64(p.ConnectedEdges))
-		networkConnections.WithLabelValues(ns, name, "waiting").Set(float64(p.WaitingEdges))
+	if conns != nil {
+		networkConnections.WithLabelValues(ns, name, "planned").Set(float64(conns.Planned))
+		networkConnections.WithLabelValues(ns, name, "connected").Set(float64(conns.Connected))
+		networkConnections.WithLabelValues(ns, name, "waiting").Set(float64(conns.Waiting))
 	}
 	for _, t := range []string{v1alpha1.ConditionReady, v1alpha1.ConditionProgressing, v1alpha1.ConditionDegraded, v1alpha1.ConditionPeersConnected, v1alpha1.ConditionInSync} {
 		c := meta.FindStatusCondition(st.Conditions, t)
@@ -109,8 +116,16 @@ func recordMetrics(n *v1alpha1.BitcoinNetwork, st v1alpha1.BitcoinNetworkStatus,
 	}
 }
 
-// forgetMetrics drops the series of a network that is gone.
-func forgetMetrics(namespace, name string) {
+// RecordPeerCheck counts a verify-and-repair pass and the repairs it made.
+func RecordPeerCheck(namespace, network string, repairs int) {
+	peerChecks.WithLabelValues(namespace, network).Inc()
+	if repairs > 0 {
+		peerRepairs.WithLabelValues(namespace, network).Add(float64(repairs))
+	}
+}
+
+// Forget drops the series of a network that is gone.
+func Forget(namespace, name string) {
 	labels := prometheus.Labels{"namespace": namespace, "network": name}
 	for _, v := range []*prometheus.GaugeVec{networkNodes, networkConnections, networkCondition, nodeBlockHeight, nodePeers} {
 		v.DeletePartialMatch(labels)
@@ -120,15 +135,29 @@ func forgetMetrics(namespace, name string) {
 	rpcErrors.DeletePartialMatch(labels)
 }
 
-// rpcObserver records a network's RPC calls in the metrics.
-func rpcObserver(namespace, network string) bitcoin.Observer {
-	return func(method string, took time.Duration, err error) {
-		rpcDuration.WithLabelValues(method).Observe(took.Seconds())
-		if class := bitcoin.ErrorClass(err); class != "" {
-			rpcErrors.WithLabelValues(namespace, network, class).Inc()
-		}
+// ObserveRPC records one RPC call to a network's node.
+func ObserveRPC(namespace, network, method string, took time.Duration, err error) {
+	rpcDuration.WithLabelValues(method).Observe(took.Seconds())
+	if class := ErrorLabel(err); class != "" {
+		rpcErrors.WithLabelValues(namespace, network, class).Inc()
 	}
 }
+
+// ErrorLabel is the code label of a failed call: bitcoin.ErrorClass for
+// the JSON-RPC error codes Bitcoin Core and btcd define (-1 to -40, and the
+// JSON-RPC standard's -32600 to -32603 and -32700), and "other" for any
+// other code, so that a node cannot make the operator create series
+// without bound; "" for nil.
+func ErrorLabel(err error) string {
+	code, ok := bitcoin.ErrorCode(err)
+	if ok && !(code >= -40 && code <= -1) && !slices.Contains(jsonRPCCodes, code) {
+		return "other"
+	}
+	return bitcoin.ErrorClass(err)
+}
+
+// jsonRPCCodes are the JSON-RPC 2.0 specification's error codes.
+var jsonRPCCodes = []btcjson.RPCErrorCode{-32700, -32600, -32601, -32602, -32603}
 
 // MetricNames are the names of the metrics the operator serves besides
 // controller-runtime's (config/prometheus/metrics.txt lists them for the

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllers_test
+package objects_test
 
 import (
 	"context"
@@ -370,7 +370,16 @@ func TestReadyPodsShowUpInStatus(t *testing.T) {
 		{Name: "beta-1", Ordinal: 1, Ready: false, IP: "127.0.10.2", NodeName: "worker-1", DNSName: "beta-1.beta." + ns + ".svc.cluster.local"},
 	}
 	waitForStatus(t, n, "one ready node of two", func(n *v1alpha1.BitcoinNetwork) error {
-		if !slices.Equal(n.Status.Nodes, want) {
+		// Nothing answers at the ready node's address: even with topology
+		// none the operator asks it for its chain, and says it failed.
+		got := slices.Clone(n.Status.Nodes)
+		if len(got) == 2 && got[0].Message == "" {
+			return fmt.Errorf("the ready node that does not answer has no message: %+v", got[0])
+		}
+		for i := range got {
+			got[i].Message = ""
+		}
+		if !slices.Equal(got, want) {
 			return fmt.Errorf("status.nodes = %+v\nwant %+v", n.Status.Nodes, want)
 		}
 		if n.Status.CurrentNodes != 2 || n.Status.ReadyNodes != 1 {
@@ -875,6 +884,9 @@ func TestNetworkPolicyIsAppliedOwnedAndRemovedWhenDisabled(t *testing.T) {
 	if from := np.Spec.Ingress[1].From[0]; from.NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] != testOperatorNamespace {
 		t.Errorf("RPC admitted from %+v, want the operator's namespace %s", from, testOperatorNamespace)
 	}
+	if len(np.Spec.Egress) != 2 || !slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeEgress) {
+		t.Errorf("egress %+v (policy types %v), want DNS and the network's own nodes only", np.Spec.Egress, np.Spec.PolicyTypes)
+	}
 	// Drift is reverted like on every other object.
 	np.Spec.Ingress = nil
 	if err := k8s.Update(ctx, np); err != nil {
@@ -897,4 +909,122 @@ func TestNetworkPolicyIsAppliedOwnedAndRemovedWhenDisabled(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// What a GitOps re-apply or a backup tool adds to a credentials Secret (a
+// label, an annotation) restarts nothing: only new credentials change the
+// pod template. The StatefulSet's generation counts every template change.
+func TestOnlyNewCredentialsChangeThePodTemplate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := newNamespace(t)
+	user := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "team-rpc"},
+		Data: map[string][]byte{resources.SecretKeyUser: []byte("team"), resources.SecretKeyPassword: []byte("first password")}}
+	if err := k8s.Create(ctx, user); err != nil {
+		t.Fatal(err)
+	}
+	generated := createNetwork(t, ns, "gen", nil)
+	own := createNetwork(t, ns, "own", func(n *v1alpha1.BitcoinNetwork) { n.Spec.RPCSecretName = "team-rpc" })
+	for _, c := range []struct {
+		n      *v1alpha1.BitcoinNetwork
+		secret string
+	}{{generated, "gen-rpc"}, {own, "team-rpc"}} {
+		before := get(t, ns, c.n.Name, &appsv1.StatefulSet{})
+		secret := get(t, ns, c.secret, &corev1.Secret{})
+		secret.Labels = map[string]string{"backup.example.com/policy": "daily"}
+		secret.Annotations = map[string]string{"argocd.argoproj.io/tracking-id": "team:/Secret:" + c.secret}
+		if err := k8s.Update(ctx, secret); err != nil {
+			t.Fatal(err)
+		}
+		// The operator reconciles the network on the Secret's change (it
+		// watches both); give it time to, then look.
+		time.Sleep(3 * time.Second)
+		after := get(t, ns, c.n.Name, &appsv1.StatefulSet{})
+		if after.Generation != before.Generation || after.Spec.Template.Annotations[resources.AnnotationConfigHash] != before.Spec.Template.Annotations[resources.AnnotationConfigHash] {
+			t.Errorf("%s: a label and an annotation on Secret %s changed the pod template (generation %d → %d, hash %s → %s)", c.n.Name, c.secret,
+				before.Generation, after.Generation, before.Spec.Template.Annotations[resources.AnnotationConfigHash], after.Spec.Template.Annotations[resources.AnnotationConfigHash])
+		}
+	}
+	// A new password does roll the nodes.
+	before := get(t, ns, "own", &appsv1.StatefulSet{})
+	user = get(t, ns, "team-rpc", &corev1.Secret{})
+	user.Data[resources.SecretKeyPassword] = []byte("second password")
+	if err := k8s.Update(ctx, user); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the new password in the pod template", func() error {
+		after := get(t, ns, "own", &appsv1.StatefulSet{})
+		if after.Spec.Template.Annotations[resources.AnnotationConfigHash] == before.Spec.Template.Annotations[resources.AnnotationConfigHash] {
+			return fmt.Errorf("config hash unchanged")
+		}
+		return nil
+	})
+	// The hash is keyed with the network's own key, which never leaves
+	// its Secret.
+	key := get(t, ns, "own-fingerprint-key", &corev1.Secret{})
+	assertControlledBy(t, key, own)
+	if len(key.Data[resources.SecretKeyFingerprintKey]) < 32 {
+		t.Errorf("fingerprint key of %d bytes", len(key.Data[resources.SecretKeyFingerprintKey]))
+	}
+}
+
+// A network whose peer check cannot run (its btcd CA is broken) still gets
+// a status for its new generation that says why, instead of keeping the
+// last one.
+func TestABrokenCAIsReportedAtTheNewGeneration(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := newNamespace(t)
+	n := createNetwork(t, ns, "tls", func(n *v1alpha1.BitcoinNetwork) {
+		n.Spec.Implementation, n.Spec.Image = v1alpha1.ImplementationBtcd, testBtcdImage
+	})
+	waitForStatus(t, n, "reconciled", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionFalse, "Reconciled"))
+	secret := get(t, ns, "tls-tls", &corev1.Secret{})
+	secret.Data[resources.SecretKeyCACert] = []byte("-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n")
+	if err := k8s.Update(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.PeerCheckInterval = &metav1.Duration{Duration: time.Minute} })
+	got := waitForStatus(t, n, "degraded at the new generation", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionTrue, "SecretInvalid"))
+	for _, condType := range []string{v1alpha1.ConditionReady, v1alpha1.ConditionDegraded} {
+		c := meta.FindStatusCondition(got.Status.Conditions, condType)
+		if c.ObservedGeneration != got.Generation || !strings.Contains(c.Message, "tls-tls") || !strings.Contains(c.Message, "delete the Secret") {
+			t.Errorf("%s = %+v, want generation %d and a message naming the Secret and the fix", condType, c, got.Generation)
+		}
+	}
+	if c := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady); c.Status != metav1.ConditionFalse {
+		t.Errorf("Ready = %+v with a CA the operator cannot verify its nodes with", c)
+	}
+	// Deleting the Secret has a new CA issued.
+	if err := k8s.Delete(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	waitForStatus(t, n, "recovered", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionFalse, "Reconciled"))
+}
+
+// A Secret of the network's name that the network does not control is
+// never used: one that an earlier network of the same name controls is
+// waited for (the garbage collector removes it), any other is reported.
+func TestSecretsOfAnotherOwnerAreNotAdopted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := newNamespace(t)
+	foreign := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "squat-rpc"},
+		Data: map[string][]byte{resources.SecretKeyUser: []byte("someone"), resources.SecretKeyPassword: []byte("else")}}
+	if err := k8s.Create(ctx, foreign); err != nil {
+		t.Fatal(err)
+	}
+	n := createNetwork(t, ns, "squat", nil)
+	got := waitForStatus(t, n, "degraded", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionTrue, "SecretNotOwned"))
+	if c := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionDegraded); !strings.Contains(c.Message, "squat-rpc") {
+		t.Errorf("Degraded = %q, want it to name the Secret", c.Message)
+	}
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(foreign), foreign); err != nil || string(foreign.Data[resources.SecretKeyUser]) != "someone" {
+		t.Errorf("the foreign Secret was changed: %v", err)
+	}
+	if err := k8s.Delete(ctx, foreign); err != nil {
+		t.Fatal(err)
+	}
+	waitForStatus(t, n, "its own Secret", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionFalse, "Reconciled"))
+	assertControlledBy(t, get(t, ns, "squat-rpc", &corev1.Secret{}), n)
 }

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllers_test
+package objects_test
 
 import (
 	"context"
@@ -53,7 +53,7 @@ func TestMain(m *testing.M) {
 }
 
 func runSuite(m *testing.M) int {
-	op, err := envtest.StartOperator(&controllers.BitcoinNetworkReconciler{
+	op, err := envtest.StartOperator(&controllers.Operator{
 		// No default btcd image: btcd networks must set spec.image here,
 		// which lets a test see what happens when neither is set.
 		DefaultImages:     map[v1alpha1.Implementation]string{v1alpha1.ImplementationBitcoind: testBitcoindImage},

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllers
+package objects
 
 import (
 	"context"
@@ -24,15 +24,14 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers/netstate"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
 )
@@ -47,7 +46,7 @@ import (
 // is skipped: it would change nothing, yet the API server would decode,
 // admit and merge it (Cluster API keeps a cache of SSA requests for the
 // same reason). obj then holds the object from the informer cache.
-func (r *BitcoinNetworkReconciler) applyObject(ctx context.Context, n client.Object, obj client.Object) error {
+func (r *Reconciler) applyObject(ctx context.Context, st *netstate.Network, obj client.Object) error {
 	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 	if err != nil {
 		return fmt.Errorf("converting %T %s: %w", obj, obj.GetName(), err)
@@ -70,12 +69,13 @@ func (r *BitcoinNetworkReconciler) applyObject(ctx context.Context, n client.Obj
 	if err != nil {
 		return fmt.Errorf("encoding %s %s: %w", gvk.Kind, obj.GetName(), err)
 	}
-	network := types.NamespacedName{Namespace: n.GetNamespace(), Name: n.GetName()}
 	objKey := gvk.Kind + "/" + obj.GetName()
 	sum := sha256.Sum256(request)
-	if rv, ok := r.applied.lookup(network, objKey, sum); ok {
+	var last netstate.AppliedRequest
+	st.Update(func(d *netstate.Data) { last = d.Applied[objKey] })
+	if last.Hash == sum {
 		cur := obj.DeepCopyObject().(client.Object)
-		if err := r.Client.Get(ctx, client.ObjectKeyFromObject(obj), cur); err == nil && cur.GetResourceVersion() == rv {
+		if err := r.Client.Get(ctx, client.ObjectKeyFromObject(obj), cur); err == nil && cur.GetResourceVersion() == last.ResourceVersion {
 			reflect.ValueOf(obj).Elem().Set(reflect.ValueOf(cur).Elem())
 			obj.GetObjectKind().SetGroupVersionKind(gvk)
 			return nil
@@ -83,70 +83,19 @@ func (r *BitcoinNetworkReconciler) applyObject(ctx context.Context, n client.Obj
 	}
 	applied := &unstructured.Unstructured{Object: u}
 	if err := r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(applied), client.FieldOwner(resources.FieldOwner), client.ForceOwnership); err != nil {
-		r.applied.drop(network, objKey)
+		st.Update(func(d *netstate.Data) { delete(d.Applied, objKey) })
 		return &applyError{kind: gvk.Kind, name: obj.GetName(), err: err}
 	}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(applied.Object, obj); err != nil {
 		return fmt.Errorf("decoding the applied %s %s: %w", gvk.Kind, obj.GetName(), err)
 	}
-	if prev, ok := r.applied.resourceVersion(network, objKey); !ok || prev != obj.GetResourceVersion() {
+	if last.ResourceVersion != obj.GetResourceVersion() {
 		logf.FromContext(ctx).Info("applied", "kind", gvk.Kind, "object", obj.GetName(), "resourceVersion", obj.GetResourceVersion())
 	}
-	r.applied.store(network, objKey, sum, obj.GetResourceVersion())
+	st.Update(func(d *netstate.Data) {
+		d.Applied[objKey] = netstate.AppliedRequest{Hash: sum, ResourceVersion: obj.GetResourceVersion()}
+	})
 	return nil
-}
-
-// applyCache holds, per network and object, the hash of the last apply
-// request and the resourceVersion the API server answered it with.
-type applyCache struct {
-	mu sync.Mutex
-	m  map[types.NamespacedName]map[string]appliedRequest
-}
-
-type appliedRequest struct {
-	hash            [sha256.Size]byte
-	resourceVersion string
-}
-
-func (c *applyCache) lookup(network types.NamespacedName, obj string, hash [sha256.Size]byte) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	a, ok := c.m[network][obj]
-	if !ok || a.hash != hash {
-		return "", false
-	}
-	return a.resourceVersion, true
-}
-
-func (c *applyCache) resourceVersion(network types.NamespacedName, obj string) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	a, ok := c.m[network][obj]
-	return a.resourceVersion, ok
-}
-
-func (c *applyCache) store(network types.NamespacedName, obj string, hash [sha256.Size]byte, rv string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[types.NamespacedName]map[string]appliedRequest{}
-	}
-	if c.m[network] == nil {
-		c.m[network] = map[string]appliedRequest{}
-	}
-	c.m[network][obj] = appliedRequest{hash: hash, resourceVersion: rv}
-}
-
-func (c *applyCache) drop(network types.NamespacedName, obj string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.m[network], obj)
-}
-
-func (c *applyCache) forget(network types.NamespacedName) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.m, network)
 }
 
 // applyError is a failed apply of one object.

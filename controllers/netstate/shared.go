@@ -1,0 +1,96 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package netstate
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"golang.org/x/time/rate"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
+)
+
+// StatefulSet is the network's StatefulSet as the cache has it; nil when
+// there is none yet.
+func StatefulSet(ctx context.Context, c client.Reader, n *v1alpha1.BitcoinNetwork) (*appsv1.StatefulSet, error) {
+	sts := &appsv1.StatefulSet{}
+	switch err := c.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: resources.StatefulSetName(n)}, sts); {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading StatefulSet: %w", err)
+	}
+	return sts, nil
+}
+
+// NodePods are the live pods the network's StatefulSet (sts, nil if none)
+// controls, from the cache.
+func NodePods(ctx context.Context, c client.Reader, n *v1alpha1.BitcoinNetwork, sts *appsv1.StatefulSet) ([]corev1.Pod, error) {
+	pods := &corev1.PodList{}
+	if err := c.List(ctx, pods, client.InNamespace(n.Namespace), client.MatchingLabelsSelector{Selector: resources.Selector(n)}); err != nil {
+		return nil, fmt.Errorf("listing pods: %w", err)
+	}
+	return status.ControlledPods(pods.Items, sts), nil
+}
+
+// Wake queues a network on a controller's channel source, waiting at most
+// as long as ctx allows (the source drains the channel continuously).
+func Wake(ctx context.Context, ch chan<- event.GenericEvent, key types.NamespacedName) {
+	obj := &v1alpha1.BitcoinNetwork{}
+	obj.Namespace, obj.Name = key.Namespace, key.Name
+	select {
+	case ch <- event.GenericEvent{Object: obj}:
+	case <-ctx.Done():
+	case <-time.After(time.Minute):
+	}
+}
+
+// NetworkOfPod maps a node pod to its network through its labels.
+func NetworkOfPod(_ context.Context, o client.Object) []reconcile.Request {
+	l := o.GetLabels()
+	if l[resources.LabelManagedBy] != resources.ManagedByValue || l[resources.LabelInstance] == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: l[resources.LabelInstance]}}}
+}
+
+// maxRetryDelay caps the backoff of a failing reconcile: controller-runtime's
+// default grows to 16 minutes, so a network would stay stale that long after
+// an API server outage; a minute is as long as a peer check may wait.
+const maxRetryDelay = time.Minute
+
+// RetryLimiter is controller-runtime's default rate limiter (per-item
+// exponential backoff from 5 ms, overall 10 qps with bursts of 100) with
+// the backoff capped at maxRetryDelay.
+func RetryLimiter() workqueue.TypedRateLimiter[reconcile.Request] {
+	return workqueue.NewTypedMaxOfRateLimiter(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](5*time.Millisecond, maxRetryDelay),
+		&workqueue.TypedBucketRateLimiter[reconcile.Request]{Limiter: rate.NewLimiter(rate.Limit(10), 100)},
+	)
+}
