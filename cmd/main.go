@@ -143,6 +143,7 @@ func run(cfg config) error {
 		DefaultImages: map[v1alpha1.Implementation]string{
 			v1alpha1.ImplementationBitcoind: os.Getenv("RELATED_IMAGE_BITCOIND"),
 			v1alpha1.ImplementationBtcd:     os.Getenv("RELATED_IMAGE_BTCD"),
+			v1alpha1.ImplementationKnots:    os.Getenv("RELATED_IMAGE_KNOTS"),
 		},
 		ClusterDomain:     cfg.clusterDomain,
 		Nodes:             cfg.peers,

@@ -39,7 +39,7 @@ const (
 )
 
 // Implementation is the bitcoin node software a network runs.
-// +kubebuilder:validation:Enum=bitcoind;btcd
+// +kubebuilder:validation:Enum=bitcoind;btcd;knots
 type Implementation string
 
 const (
@@ -47,7 +47,16 @@ const (
 	ImplementationBitcoind Implementation = "bitcoind"
 	// ImplementationBtcd is btcd, the full node written in Go.
 	ImplementationBtcd Implementation = "btcd"
+	// ImplementationKnots is Bitcoin Knots, a derivative of Bitcoin Core
+	// with its own relay policy: Core's configuration, RPC and bitcoind
+	// command.
+	ImplementationKnots Implementation = "knots"
 )
+
+// BitcoinCore reports whether the implementation is Bitcoin Core or a
+// derivative of it (its configuration file, RPC and command); the empty
+// implementation is Bitcoin Core.
+func (i Implementation) BitcoinCore() bool { return i != ImplementationBtcd }
 
 // Topology is the shape of the peer-to-peer graph the operator maintains.
 // +kubebuilder:validation:Enum=mesh;ring;none
@@ -79,21 +88,47 @@ const (
 // +kubebuilder:validation:MaxLength=1024
 type ConfigValue string
 
+// NodeConfig holds extra node configuration options (bitcoin.conf or
+// btcd.conf `key=value` lines), for example `txindex: "1"`. Keys the
+// operator sets itself (RPC credentials, endpoints and access lists,
+// ports and listen addresses, the proxy its peer connections would go
+// through, data directories, the debug log file and config files, chain
+// selection, TLS, daemon mode; on regtest also connect) are rejected, and
+// so is their negation (`no<option>`, which Bitcoin Core reads as
+// option=0). Values are one line without `#` (Bitcoin Core cuts a line at
+// `#`); Core reads booleans as numbers, so write 1 or 0, not true or false.
+// On bitcoind, `maxconnections` must leave room for inbound peers: at
+// least 12.
+// +kubebuilder:validation:MaxProperties=64
+// +kubebuilder:validation:XValidation:rule="self.all(k, k.size() <= 64 && k.matches('^[a-z][a-z0-9]*$'))",message="config keys must be option names: lowercase letters and digits, starting with a letter, at most 64 characters"
+// +kubebuilder:validation:XValidation:rule="self.all(k, !(k in ['rpcuser', 'rpcpassword', 'rpcpass', 'rpcauth', 'rpclimituser', 'rpclimitpass'] || (k.startsWith('no') && k.substring(2) in ['rpcuser', 'rpcpassword', 'rpcpass', 'rpcauth', 'rpclimituser', 'rpclimitpass'])))",messageExpression="'config.' + self.filter(k, (k in ['rpcuser', 'rpcpassword', 'rpcpass', 'rpcauth', 'rpclimituser', 'rpclimitpass'] || (k.startsWith('no') && k.substring(2) in ['rpcuser', 'rpcpassword', 'rpcpass', 'rpcauth', 'rpclimituser', 'rpclimitpass'])))[0] + (self.filter(k, (k in ['rpcuser', 'rpcpassword', 'rpcpass', 'rpcauth', 'rpclimituser', 'rpclimitpass'] || (k.startsWith('no') && k.substring(2) in ['rpcuser', 'rpcpassword', 'rpcpass', 'rpcauth', 'rpclimituser', 'rpclimitpass'])))[0] in ['rpcuser', 'rpcpassword', 'rpcpass', 'rpcauth', 'rpclimituser', 'rpclimitpass'] ? ' is' : ' negates ' + self.filter(k, (k in ['rpcuser', 'rpcpassword', 'rpcpass', 'rpcauth', 'rpclimituser', 'rpclimitpass'] || (k.startsWith('no') && k.substring(2) in ['rpcuser', 'rpcpassword', 'rpcpass', 'rpcauth', 'rpclimituser', 'rpclimitpass'])))[0].substring(2) + ', which is') + ' owned by the operator: remove it (credentials belong in spec.rpcSecretName)'"
+// +kubebuilder:validation:XValidation:rule="self.all(k, !(k in ['rpcport', 'rpcbind', 'rpcallowip', 'rpcconnect', 'rpcwhitelist', 'rpcwhitelistdefault', 'rpclisten', 'rpccert', 'rpckey', 'rpccookiefile', 'port', 'bind', 'whitebind', 'listen', 'proxy', 'networkactive', 'server', 'norpc', 'notls', 'daemon', 'daemonwait', 'datadir', 'blocksdir', 'appdata', 'logdir', 'debuglogfile', 'conf', 'configfile', 'includeconf', 'chain', 'regtest', 'signet', 'testnet', 'testnet4', 'simnet'] || (k.startsWith('no') && k.substring(2) in ['rpcport', 'rpcbind', 'rpcallowip', 'rpcconnect', 'rpcwhitelist', 'rpcwhitelistdefault', 'rpclisten', 'rpccert', 'rpckey', 'rpccookiefile', 'port', 'bind', 'whitebind', 'listen', 'proxy', 'networkactive', 'server', 'norpc', 'notls', 'daemon', 'daemonwait', 'datadir', 'blocksdir', 'appdata', 'logdir', 'debuglogfile', 'conf', 'configfile', 'includeconf', 'chain', 'regtest', 'signet', 'testnet', 'testnet4', 'simnet'])))",messageExpression="'config.' + self.filter(k, (k in ['rpcport', 'rpcbind', 'rpcallowip', 'rpcconnect', 'rpcwhitelist', 'rpcwhitelistdefault', 'rpclisten', 'rpccert', 'rpckey', 'rpccookiefile', 'port', 'bind', 'whitebind', 'listen', 'proxy', 'networkactive', 'server', 'norpc', 'notls', 'daemon', 'daemonwait', 'datadir', 'blocksdir', 'appdata', 'logdir', 'debuglogfile', 'conf', 'configfile', 'includeconf', 'chain', 'regtest', 'signet', 'testnet', 'testnet4', 'simnet'] || (k.startsWith('no') && k.substring(2) in ['rpcport', 'rpcbind', 'rpcallowip', 'rpcconnect', 'rpcwhitelist', 'rpcwhitelistdefault', 'rpclisten', 'rpccert', 'rpckey', 'rpccookiefile', 'port', 'bind', 'whitebind', 'listen', 'proxy', 'networkactive', 'server', 'norpc', 'notls', 'daemon', 'daemonwait', 'datadir', 'blocksdir', 'appdata', 'logdir', 'debuglogfile', 'conf', 'configfile', 'includeconf', 'chain', 'regtest', 'signet', 'testnet', 'testnet4', 'simnet'])))[0] + (self.filter(k, (k in ['rpcport', 'rpcbind', 'rpcallowip', 'rpcconnect', 'rpcwhitelist', 'rpcwhitelistdefault', 'rpclisten', 'rpccert', 'rpckey', 'rpccookiefile', 'port', 'bind', 'whitebind', 'listen', 'proxy', 'networkactive', 'server', 'norpc', 'notls', 'daemon', 'daemonwait', 'datadir', 'blocksdir', 'appdata', 'logdir', 'debuglogfile', 'conf', 'configfile', 'includeconf', 'chain', 'regtest', 'signet', 'testnet', 'testnet4', 'simnet'] || (k.startsWith('no') && k.substring(2) in ['rpcport', 'rpcbind', 'rpcallowip', 'rpcconnect', 'rpcwhitelist', 'rpcwhitelistdefault', 'rpclisten', 'rpccert', 'rpckey', 'rpccookiefile', 'port', 'bind', 'whitebind', 'listen', 'proxy', 'networkactive', 'server', 'norpc', 'notls', 'daemon', 'daemonwait', 'datadir', 'blocksdir', 'appdata', 'logdir', 'debuglogfile', 'conf', 'configfile', 'includeconf', 'chain', 'regtest', 'signet', 'testnet', 'testnet4', 'simnet'])))[0] in ['rpcport', 'rpcbind', 'rpcallowip', 'rpcconnect', 'rpcwhitelist', 'rpcwhitelistdefault', 'rpclisten', 'rpccert', 'rpckey', 'rpccookiefile', 'port', 'bind', 'whitebind', 'listen', 'proxy', 'networkactive', 'server', 'norpc', 'notls', 'daemon', 'daemonwait', 'datadir', 'blocksdir', 'appdata', 'logdir', 'debuglogfile', 'conf', 'configfile', 'includeconf', 'chain', 'regtest', 'signet', 'testnet', 'testnet4', 'simnet'] ? ' is' : ' negates ' + self.filter(k, (k in ['rpcport', 'rpcbind', 'rpcallowip', 'rpcconnect', 'rpcwhitelist', 'rpcwhitelistdefault', 'rpclisten', 'rpccert', 'rpckey', 'rpccookiefile', 'port', 'bind', 'whitebind', 'listen', 'proxy', 'networkactive', 'server', 'norpc', 'notls', 'daemon', 'daemonwait', 'datadir', 'blocksdir', 'appdata', 'logdir', 'debuglogfile', 'conf', 'configfile', 'includeconf', 'chain', 'regtest', 'signet', 'testnet', 'testnet4', 'simnet'] || (k.startsWith('no') && k.substring(2) in ['rpcport', 'rpcbind', 'rpcallowip', 'rpcconnect', 'rpcwhitelist', 'rpcwhitelistdefault', 'rpclisten', 'rpccert', 'rpckey', 'rpccookiefile', 'port', 'bind', 'whitebind', 'listen', 'proxy', 'networkactive', 'server', 'norpc', 'notls', 'daemon', 'daemonwait', 'datadir', 'blocksdir', 'appdata', 'logdir', 'debuglogfile', 'conf', 'configfile', 'includeconf', 'chain', 'regtest', 'signet', 'testnet', 'testnet4', 'simnet'])))[0].substring(2) + ', which is') + ' owned by the operator: remove it (the operator sets it)'"
+// +kubebuilder:validation:XValidation:rule="self.all(k, !self[k].contains('\\n') && !self[k].contains('\\r'))",message="config values must be a single line"
+// +kubebuilder:validation:XValidation:rule="self.all(k, !self[k].contains('#'))",messageExpression="'config.' + self.filter(k, self[k].contains('#'))[0] + ': a value cannot contain #, which starts a comment in the node configuration file and would cut the value there'"
+// +kubebuilder:validation:XValidation:rule="!('nomaxconnections' in self) && (!('maxconnections' in self) || (self['maxconnections'].matches('^[0-9]{1,9}$') && int(self['maxconnections']) >= 12))",message="config.maxconnections must be a number of at least 12: Bitcoin Core keeps 11 connections for its own outbound peers and accepts inbound peers only beyond that, so the network's planned connections could not come up"
+type NodeConfig map[string]ConfigValue
+
 // BitcoinNetworkSpec is the desired state of a network of bitcoin nodes.
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.regtest) || self.chain == 'regtest'",message="spec.regtest applies only to chain regtest: remove it, or set spec.chain to regtest"
 // +kubebuilder:validation:XValidation:rule="self.chain != 'regtest' || !has(self.config) || !('connect' in self.config)",message="spec.config.connect is owned by the operator on regtest: it renders connect=0, so that nodes connect only to their planned peers; remove it"
+// +kubebuilder:validation:XValidation:rule="self.chain != 'regtest' || !has(self.groups) || self.groups.all(g, !has(g.config) || !('connect' in g.config))",message="spec.groups[].config.connect is owned by the operator on regtest: it renders connect=0, so that nodes connect only to their planned peers; remove it"
+// +kubebuilder:validation:XValidation:rule="!has(self.groups) || (!has(self.nodes) && !has(self.implementation) && !has(self.image) && !has(self.config) && (!has(self.resources) || (!has(self.resources.limits) && !has(self.resources.requests) && !has(self.resources.claims))) && !has(self.nodeSelector) && !has(self.tolerations) && !has(self.affinity))",message="spec.groups replaces spec.nodes, implementation, image, config, resources, nodeSelector, tolerations and affinity: set them on each group, or remove spec.groups"
+// +kubebuilder:validation:XValidation:rule="has(self.groups) == has(oldSelf.groups)",message="a network cannot switch between spec.groups and a single group (spec.nodes): its StatefulSets would be replaced; create a new BitcoinNetwork instead"
+// +kubebuilder:validation:XValidation:rule="!has(self.groups) || self.groups.map(g, g.nodes).sum() <= 1000",message="spec.groups: at most 1000 nodes in all"
+// +kubebuilder:validation:XValidation:rule="(has(self.implementation) ? self.implementation : 'bitcoind') == (has(oldSelf.implementation) ? oldSelf.implementation : 'bitcoind')",message="spec.implementation is immutable: create a new BitcoinNetwork to run another implementation"
+// +kubebuilder:validation:XValidation:rule="!has(self.regtest) || !has(self.regtest.minerGroup) || (has(self.groups) && self.groups.exists(g, g.name == self.regtest.minerGroup))",message="spec.regtest.minerGroup must name one of spec.groups"
 // +kubebuilder:validation:XValidation:rule="has(self.storage) == has(oldSelf.storage)",message="spec.storage cannot be added or removed after creation: a StatefulSet's volumes are fixed; create a new BitcoinNetwork instead"
 type BitcoinNetworkSpec struct {
-	// Nodes is the number of bitcoin nodes. 0 stops every node but keeps the
-	// configuration, credentials and volumes, so scaling up again resumes the
-	// same chain.
-	// +kubebuilder:default=3
+	// Nodes is the number of bitcoin nodes of a network of one group
+	// (default 3). 0 stops every node but keeps the configuration,
+	// credentials and volumes, so scaling up again resumes the same chain.
+	// With spec.groups each group says its own.
 	// +kubebuilder:validation:Minimum=0
-	// +kubebuilder:validation:Maximum=100
+	// +kubebuilder:validation:Maximum=1000
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Nodes",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:podCount"}
-	Nodes int32 `json:"nodes"`
+	Nodes *int32 `json:"nodes,omitempty"`
 
 	// Chain is the test chain the nodes run. Mainnet is deliberately not
 	// offered: this operator runs test networks. Immutable.
@@ -103,10 +138,9 @@ type BitcoinNetworkSpec struct {
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Chain",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:select:regtest","urn:alm:descriptor:com.tectonic.ui:select:signet","urn:alm:descriptor:com.tectonic.ui:select:testnet3","urn:alm:descriptor:com.tectonic.ui:select:testnet4"}
 	Chain Chain `json:"chain,omitempty"`
 
-	// Implementation is the node software: bitcoind (Bitcoin Core) or btcd.
-	// Both run every chain offered here. Immutable.
-	// +kubebuilder:default=bitcoind
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.implementation is immutable: create a new BitcoinNetwork to run another implementation"
+	// Implementation is the node software of a network of one group:
+	// bitcoind (Bitcoin Core, the default) or btcd. Both run every chain
+	// offered here. Immutable. With spec.groups each group says its own.
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Implementation",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:select:bitcoind","urn:alm:descriptor:com.tectonic.ui:select:btcd"}
 	Implementation Implementation `json:"implementation,omitempty"`
@@ -154,8 +188,8 @@ type BitcoinNetworkSpec struct {
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Storage",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:storage"}
 	Storage *StorageSpec `json:"storage,omitempty"`
 
-	// Resources are the compute resources of each node container.
-	// +kubebuilder:default={requests:{cpu:"100m",memory:"256Mi"}}
+	// Resources are the compute resources of each node container
+	// (default: requests of 100m CPU and 256Mi memory).
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Resources",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:resourceRequirements"}
 	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
@@ -189,26 +223,25 @@ type BitcoinNetworkSpec struct {
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Network Policy",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:select:Enabled","urn:alm:descriptor:com.tectonic.ui:select:Disabled","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	NetworkPolicy NetworkPolicyMode `json:"networkPolicy,omitempty"`
 
-	// Config holds extra node configuration options (bitcoin.conf or
-	// btcd.conf `key=value` lines), for example `txindex: "1"`. Keys the
-	// operator sets itself (RPC credentials, endpoints and access lists,
-	// ports and listen addresses, the proxy its peer connections would go
-	// through, data directories and config files, chain selection, TLS,
-	// daemon mode) are rejected, and so is their negation (`no<option>`,
-	// which Bitcoin Core reads as option=0). Values are one line without
-	// `#` (Bitcoin Core cuts a line at `#`); Core reads booleans as numbers,
-	// so write 1 or 0, not true or false. On bitcoind, `maxconnections`
-	// must leave room for inbound peers: at least 12.
-	// +kubebuilder:validation:MaxProperties=64
-	// +kubebuilder:validation:XValidation:rule="self.all(k, k.size() <= 64 && k.matches('^[a-z][a-z0-9]*$'))",message="spec.config keys must be option names: lowercase letters and digits, starting with a letter, at most 64 characters"
-	// +kubebuilder:validation:XValidation:rule="self.all(k, !(k in ['rpcuser', 'rpcpassword', 'rpcpass', 'rpcauth', 'rpclimituser', 'rpclimitpass'] || (k.startsWith('no') && k.substring(2) in ['rpcuser', 'rpcpassword', 'rpcpass', 'rpcauth', 'rpclimituser', 'rpclimitpass'])))",messageExpression="'spec.config.' + self.filter(k, (k in ['rpcuser', 'rpcpassword', 'rpcpass', 'rpcauth', 'rpclimituser', 'rpclimitpass'] || (k.startsWith('no') && k.substring(2) in ['rpcuser', 'rpcpassword', 'rpcpass', 'rpcauth', 'rpclimituser', 'rpclimitpass'])))[0] + (self.filter(k, (k in ['rpcuser', 'rpcpassword', 'rpcpass', 'rpcauth', 'rpclimituser', 'rpclimitpass'] || (k.startsWith('no') && k.substring(2) in ['rpcuser', 'rpcpassword', 'rpcpass', 'rpcauth', 'rpclimituser', 'rpclimitpass'])))[0] in ['rpcuser', 'rpcpassword', 'rpcpass', 'rpcauth', 'rpclimituser', 'rpclimitpass'] ? '' : ' negates ' + self.filter(k, (k in ['rpcuser', 'rpcpassword', 'rpcpass', 'rpcauth', 'rpclimituser', 'rpclimitpass'] || (k.startsWith('no') && k.substring(2) in ['rpcuser', 'rpcpassword', 'rpcpass', 'rpcauth', 'rpclimituser', 'rpclimitpass'])))[0].substring(2) + ', which') + ' is owned by the operator: remove it (credentials belong in spec.rpcSecretName)'"
-	// +kubebuilder:validation:XValidation:rule="self.all(k, !(k in ['rpcport', 'rpcbind', 'rpcallowip', 'rpcconnect', 'rpcwhitelist', 'rpcwhitelistdefault', 'rpclisten', 'rpccert', 'rpckey', 'rpccookiefile', 'port', 'bind', 'whitebind', 'listen', 'proxy', 'networkactive', 'server', 'norpc', 'notls', 'daemon', 'daemonwait', 'datadir', 'blocksdir', 'appdata', 'logdir', 'debuglogfile', 'conf', 'configfile', 'includeconf', 'chain', 'regtest', 'signet', 'testnet', 'testnet4', 'simnet'] || (k.startsWith('no') && k.substring(2) in ['rpcport', 'rpcbind', 'rpcallowip', 'rpcconnect', 'rpcwhitelist', 'rpcwhitelistdefault', 'rpclisten', 'rpccert', 'rpckey', 'rpccookiefile', 'port', 'bind', 'whitebind', 'listen', 'proxy', 'networkactive', 'server', 'norpc', 'notls', 'daemon', 'daemonwait', 'datadir', 'blocksdir', 'appdata', 'logdir', 'debuglogfile', 'conf', 'configfile', 'includeconf', 'chain', 'regtest', 'signet', 'testnet', 'testnet4', 'simnet'])))",messageExpression="'spec.config.' + self.filter(k, (k in ['rpcport', 'rpcbind', 'rpcallowip', 'rpcconnect', 'rpcwhitelist', 'rpcwhitelistdefault', 'rpclisten', 'rpccert', 'rpckey', 'rpccookiefile', 'port', 'bind', 'whitebind', 'listen', 'proxy', 'networkactive', 'server', 'norpc', 'notls', 'daemon', 'daemonwait', 'datadir', 'blocksdir', 'appdata', 'logdir', 'debuglogfile', 'conf', 'configfile', 'includeconf', 'chain', 'regtest', 'signet', 'testnet', 'testnet4', 'simnet'] || (k.startsWith('no') && k.substring(2) in ['rpcport', 'rpcbind', 'rpcallowip', 'rpcconnect', 'rpcwhitelist', 'rpcwhitelistdefault', 'rpclisten', 'rpccert', 'rpckey', 'rpccookiefile', 'port', 'bind', 'whitebind', 'listen', 'proxy', 'networkactive', 'server', 'norpc', 'notls', 'daemon', 'daemonwait', 'datadir', 'blocksdir', 'appdata', 'logdir', 'debuglogfile', 'conf', 'configfile', 'includeconf', 'chain', 'regtest', 'signet', 'testnet', 'testnet4', 'simnet'])))[0] + (self.filter(k, (k in ['rpcport', 'rpcbind', 'rpcallowip', 'rpcconnect', 'rpcwhitelist', 'rpcwhitelistdefault', 'rpclisten', 'rpccert', 'rpckey', 'rpccookiefile', 'port', 'bind', 'whitebind', 'listen', 'proxy', 'networkactive', 'server', 'norpc', 'notls', 'daemon', 'daemonwait', 'datadir', 'blocksdir', 'appdata', 'logdir', 'debuglogfile', 'conf', 'configfile', 'includeconf', 'chain', 'regtest', 'signet', 'testnet', 'testnet4', 'simnet'] || (k.startsWith('no') && k.substring(2) in ['rpcport', 'rpcbind', 'rpcallowip', 'rpcconnect', 'rpcwhitelist', 'rpcwhitelistdefault', 'rpclisten', 'rpccert', 'rpckey', 'rpccookiefile', 'port', 'bind', 'whitebind', 'listen', 'proxy', 'networkactive', 'server', 'norpc', 'notls', 'daemon', 'daemonwait', 'datadir', 'blocksdir', 'appdata', 'logdir', 'debuglogfile', 'conf', 'configfile', 'includeconf', 'chain', 'regtest', 'signet', 'testnet', 'testnet4', 'simnet'])))[0] in ['rpcport', 'rpcbind', 'rpcallowip', 'rpcconnect', 'rpcwhitelist', 'rpcwhitelistdefault', 'rpclisten', 'rpccert', 'rpckey', 'rpccookiefile', 'port', 'bind', 'whitebind', 'listen', 'proxy', 'networkactive', 'server', 'norpc', 'notls', 'daemon', 'daemonwait', 'datadir', 'blocksdir', 'appdata', 'logdir', 'debuglogfile', 'conf', 'configfile', 'includeconf', 'chain', 'regtest', 'signet', 'testnet', 'testnet4', 'simnet'] ? '' : ' negates ' + self.filter(k, (k in ['rpcport', 'rpcbind', 'rpcallowip', 'rpcconnect', 'rpcwhitelist', 'rpcwhitelistdefault', 'rpclisten', 'rpccert', 'rpckey', 'rpccookiefile', 'port', 'bind', 'whitebind', 'listen', 'proxy', 'networkactive', 'server', 'norpc', 'notls', 'daemon', 'daemonwait', 'datadir', 'blocksdir', 'appdata', 'logdir', 'debuglogfile', 'conf', 'configfile', 'includeconf', 'chain', 'regtest', 'signet', 'testnet', 'testnet4', 'simnet'] || (k.startsWith('no') && k.substring(2) in ['rpcport', 'rpcbind', 'rpcallowip', 'rpcconnect', 'rpcwhitelist', 'rpcwhitelistdefault', 'rpclisten', 'rpccert', 'rpckey', 'rpccookiefile', 'port', 'bind', 'whitebind', 'listen', 'proxy', 'networkactive', 'server', 'norpc', 'notls', 'daemon', 'daemonwait', 'datadir', 'blocksdir', 'appdata', 'logdir', 'debuglogfile', 'conf', 'configfile', 'includeconf', 'chain', 'regtest', 'signet', 'testnet', 'testnet4', 'simnet'])))[0].substring(2) + ', which') + ' is owned by the operator: remove it (the operator sets it)'"
-	// +kubebuilder:validation:XValidation:rule="self.all(k, !self[k].contains('\\n') && !self[k].contains('\\r'))",message="spec.config values must be a single line"
-	// +kubebuilder:validation:XValidation:rule="self.all(k, !self[k].contains('#'))",messageExpression="'spec.config.' + self.filter(k, self[k].contains('#'))[0] + ': a value cannot contain #, which starts a comment in the node configuration file and would cut the value there'"
-	// +kubebuilder:validation:XValidation:rule="!('nomaxconnections' in self) && (!('maxconnections' in self) || (self['maxconnections'].matches('^[0-9]{1,9}$') && int(self['maxconnections']) >= 12))",message="spec.config.maxconnections must be a number of at least 12: Bitcoin Core keeps 11 connections for its own outbound peers and accepts inbound peers only beyond that, so the network's planned connections could not come up"
+	// Config holds extra node configuration options of a network of one
+	// group (see NodeConfig); with spec.groups each group has its own.
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Extra Node Options",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:advanced"}
-	Config map[string]ConfigValue `json:"config,omitempty"`
+	Config NodeConfig `json:"config,omitempty"`
+
+	// Groups run different node software side by side in one network
+	// (Bitcoin Core releases, Knots, btcd): each group is a StatefulSet
+	// `<name>-<group>` of nodes of one implementation and image, and one
+	// topology connects the nodes of every group. Instead of spec.nodes,
+	// implementation, image, config, resources and scheduling. At most 8
+	// groups and 1000 nodes.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=8
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Node Groups"
+	Groups []NodeGroup `json:"groups,omitempty"`
 
 	// Regtest sets up a regtest chain worth testing on: blocks mined once
 	// the nodes are connected, to an address whose key the operator keeps
@@ -219,9 +252,66 @@ type BitcoinNetworkSpec struct {
 	Regtest *RegtestSpec `json:"regtest,omitempty"`
 }
 
+// NodeGroup is a set of nodes that run the same software: one StatefulSet.
+// +kubebuilder:validation:XValidation:rule="self.implementation == oldSelf.implementation",message="a group's implementation is immutable: add a group with the other implementation instead"
+type NodeGroup struct {
+	// Name of the group, a DNS label: its StatefulSet is
+	// `<network>-<name>` and its pods `<network>-<name>-<ordinal>`, so the
+	// network's and the group's names together have at most 51 characters.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=40
+	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Group Name",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:text"}
+	Name string `json:"name"`
+	// Nodes is the number of nodes of the group; 0 stops them and keeps
+	// their volumes.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Group Nodes",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:podCount"}
+	Nodes int32 `json:"nodes"`
+	// Implementation is the group's node software: bitcoind (Bitcoin Core
+	// or a derivative such as Knots, by image) or btcd. Immutable.
+	// +kubebuilder:default=bitcoind
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Group Implementation",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:select:bitcoind","urn:alm:descriptor:com.tectonic.ui:select:btcd"}
+	Implementation Implementation `json:"implementation,omitempty"`
+	// Image is the group's node image; the operator's default for the
+	// implementation when empty. Changing it rolls this group only, one
+	// node at a time: an upgrade in place.
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Group Image",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:text"}
+	Image string `json:"image,omitempty"`
+	// Config holds the group's extra node options (see NodeConfig).
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Group Node Options",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:advanced"}
+	Config NodeConfig `json:"config,omitempty"`
+	// Resources of each node container of the group.
+	// +kubebuilder:default={requests:{cpu:"100m",memory:"256Mi"}}
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Group Resources",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:resourceRequirements"}
+	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+	// NodeSelector constrains the Kubernetes nodes the group runs on.
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Group Node Selector",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:advanced"}
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+	// Tolerations of the group's pods.
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:XValidation:rule="self.all(t, !has(t.operator) || t.operator != 'Exists' || !has(t.value) || t.value == '')",message="tolerations: a toleration with operator Exists matches every value of its key and must not set one"
+	// +optional
+	// +listType=atomic
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Group Tolerations",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:advanced"}
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+	// Affinity of the group's pods.
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Group Affinity",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:advanced"}
+	Affinity *corev1.Affinity `json:"affinity,omitempty"`
+}
+
 // RegtestSpec is how the operator mines a regtest chain.
 type RegtestSpec struct {
-	// InitialBlocks is the chain height the operator mines to on node 0,
+	// InitialBlocks is the chain height the operator mines to on node 0 (of
+	// spec.regtest.minerGroup),
 	// once, when every planned connection is first up. 101 makes the first
 	// block's coinbase spendable. A chain already at least this high is
 	// left alone.
@@ -247,6 +337,12 @@ type RegtestSpec struct {
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Mining Address",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:regtest","urn:alm:descriptor:com.tectonic.ui:text"}
 	MiningAddress string `json:"miningAddress,omitempty"`
+	// MinerGroup names the group whose node 0 mines (spec.groups only);
+	// default the first group.
+	// +kubebuilder:validation:MaxLength=40
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Miner Group",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:regtest","urn:alm:descriptor:com.tectonic.ui:text"}
+	MinerGroup string `json:"minerGroup,omitempty"`
 }
 
 // StorageSpec describes the persistent volume of each node.
@@ -327,6 +423,14 @@ type NodeStatus struct {
 	// /Satoshi:29.3.0/.
 	// +optional
 	UserAgent string `json:"userAgent,omitempty"`
+	// Group is the node's group (spec.groups); empty for a network of one
+	// group.
+	// +optional
+	Group string `json:"group,omitempty"`
+	// MempoolTransactions is the number of transactions in the node's
+	// mempool: where relay policies differ, mempools part.
+	// +optional
+	MempoolTransactions *int64 `json:"mempoolTransactions,omitempty"`
 	// Message is the last RPC error talking to the node, if any.
 	// +optional
 	Message string `json:"message,omitempty"`
@@ -347,6 +451,9 @@ type MiningStatus struct {
 	// LastBlockHeight is the height of the last block the operator mined.
 	// +optional
 	LastBlockHeight int64 `json:"lastBlockHeight,omitempty"`
+	// Node is the node that mines (node 0 of spec.regtest.minerGroup).
+	// +optional
+	Node string `json:"node,omitempty"`
 	// LastBlockTime is when the operator last mined a block.
 	// +optional
 	LastBlockTime *metav1.Time `json:"lastBlockTime,omitempty"`
@@ -371,8 +478,30 @@ const (
 	ConditionInSync = "InSync"
 )
 
+// GroupStatus is the observed state of one group of nodes.
+type GroupStatus struct {
+	// Name of the group.
+	Name string `json:"name"`
+	// Implementation and Image the group runs.
+	Implementation Implementation `json:"implementation"`
+	// +optional
+	Image string `json:"image,omitempty"`
+	// DesiredNodes, CurrentNodes and ReadyNodes count the group's nodes.
+	DesiredNodes int32 `json:"desiredNodes"`
+	CurrentNodes int32 `json:"currentNodes"`
+	ReadyNodes   int32 `json:"readyNodes"`
+	// UserAgents are the versions its nodes report, each once.
+	// +optional
+	// +listType=set
+	UserAgents []string `json:"userAgents,omitempty"`
+}
+
 // BitcoinNetworkStatus is the observed state of a network.
 type BitcoinNetworkStatus struct {
+	// DesiredNodes is the number of nodes the spec asks for, in all groups.
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Desired Nodes",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:podCount"}
+	DesiredNodes int32 `json:"desiredNodes,omitempty"`
 	// ObservedGeneration is the spec generation this status describes.
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Observed Generation",xDescriptors={"urn:alm:descriptor:text"}
@@ -431,6 +560,13 @@ type BitcoinNetworkStatus struct {
 	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Mining",xDescriptors={"urn:alm:descriptor:text"}
 	Mining *MiningStatus `json:"mining,omitempty"`
 
+	// Groups is the state of each group of nodes (spec.groups; for a
+	// network of one group, that group).
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Groups",xDescriptors={"urn:alm:descriptor:text"}
+	Groups []GroupStatus `json:"groups,omitempty"`
 	// Nodes is the state of each node, by ordinal.
 	// +optional
 	// +listType=map
@@ -447,7 +583,7 @@ type BitcoinNetworkStatus struct {
 // +kubebuilder:subresource:scale:specpath=.spec.nodes,statuspath=.status.currentNodes,selectorpath=.status.selector
 // +kubebuilder:resource:shortName=btcnet,categories=bitcoin
 // +kubebuilder:printcolumn:name="Chain",type=string,JSONPath=`.spec.chain`
-// +kubebuilder:printcolumn:name="Nodes",type=integer,JSONPath=`.spec.nodes`
+// +kubebuilder:printcolumn:name="Nodes",type=integer,JSONPath=`.status.desiredNodes`
 // +kubebuilder:printcolumn:name="Ready",type=integer,JSONPath=`.status.readyNodes`
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Height",type=integer,JSONPath=`.status.tipHeight`
@@ -455,6 +591,7 @@ type BitcoinNetworkStatus struct {
 // +kubebuilder:printcolumn:name="Peers",type=string,JSONPath=`.status.conditions[?(@.type=="PeersConnected")].status`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 52",message="metadata.name must be at most 52 characters, so that pod names and controller-revision labels derived from it stay within 63"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.groups) || self.spec.groups.all(g, self.metadata.name.size() + g.name.size() <= 51)",message="metadata.name and a group's name together must have at most 51 characters, so that the group's StatefulSet (<network>-<group>) and pod names stay within 63"
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name must start with a letter and contain only lowercase letters, digits and '-', because it also names the network's Service"
 // +operator-sdk:csv:customresourcedefinitions:displayName="Bitcoin Network",resources={{StatefulSet,v1,""},{Service,v1,""},{ConfigMap,v1,""},{Secret,v1,""},{Pod,v1,""},{Event,v1,""}}
 type BitcoinNetwork struct {

@@ -86,7 +86,7 @@ type Connections struct{ Planned, Connected, Waiting int }
 // conns is nil when no peer check has run.
 func RecordNetwork(n *v1alpha1.BitcoinNetwork, st v1alpha1.BitcoinNetworkStatus, conns *Connections) {
 	ns, name := n.Namespace, n.Name
-	networkNodes.WithLabelValues(ns, name, "desired").Set(float64(n.Spec.Nodes))
+	networkNodes.WithLabelValues(ns, name, "desired").Set(float64(st.DesiredNodes))
 	networkNodes.WithLabelValues(ns, name, "current").Set(float64(st.CurrentNodes))
 	networkNodes.WithLabelValues(ns, name, "ready").Set(float64(st.ReadyNodes))
 	if conns != nil {

@@ -34,6 +34,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers/metrics"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/peering"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
@@ -76,10 +77,9 @@ type Data struct {
 	// Applied holds, per object ("Kind/name"), the last apply request and
 	// the resourceVersion it returned (the object controller's apply cache).
 	Applied map[string]AppliedRequest
-	// ScaledGeneration is the StatefulSet generation the last Created or
-	// Scaled event was recorded for, with the StatefulSet's UID.
-	ScaledGeneration int64
-	ScaledUID        types.UID
+	// Scaled is, per StatefulSet name, the generation (and UID) the last
+	// Created or Scaled event was recorded for.
+	Scaled map[string]ScaledRecord
 	// Transports are the nodes' HTTP transports, by pod and CA.
 	Transports map[string]*http.Transport
 }
@@ -147,6 +147,12 @@ type Look struct {
 	At     time.Time
 }
 
+// ScaledRecord is a StatefulSet generation an event was recorded for.
+type ScaledRecord struct {
+	UID        types.UID
+	Generation int64
+}
+
 // AppliedRequest is the hash of an apply request and the resourceVersion
 // the API server answered it with.
 type AppliedRequest struct {
@@ -154,10 +160,14 @@ type AppliedRequest struct {
 	ResourceVersion string
 }
 
-// PlanKey identifies the peer plan of a spec: a pass's result tells the
-// truth about later generations of the same plan.
-func PlanKey(topology string, nodes int32) string {
-	return topology + "/" + strconv.Itoa(int(nodes))
+// PlanKey identifies the peer plan of a spec (topology and group sizes): a
+// pass's result tells the truth about later generations of the same plan.
+func PlanKey(n *v1alpha1.BitcoinNetwork) string {
+	key := string(n.Spec.Topology)
+	for _, g := range resources.Groups(n) {
+		key += "/" + g.Name + ":" + strconv.Itoa(int(g.Nodes))
+	}
+	return key
 }
 
 // Track returns the state of the network with this name and UID, creating
@@ -175,7 +185,7 @@ func (s *Store) Track(key types.NamespacedName, uid types.UID) *Network {
 	n, ok := s.byUID[uid]
 	if !ok {
 		n = &Network{Key: key, UID: uid}
-		n.data = Data{Repaired: map[string]int{}, Applied: map[string]AppliedRequest{}, Transports: map[string]*http.Transport{},
+		n.data = Data{Repaired: map[string]int{}, Applied: map[string]AppliedRequest{}, Transports: map[string]*http.Transport{}, Scaled: map[string]ScaledRecord{},
 			Pass: PassMemory{Listed: map[string][]string{}, Suspects: map[string]bool{}, Probing: map[string]bool{},
 				Versions: map[string]string{}, Heights: map[string]int64{}}}
 		s.byUID[uid] = n

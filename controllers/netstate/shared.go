@@ -36,27 +36,52 @@ import (
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
 )
 
-// StatefulSet is the network's StatefulSet as the cache has it; nil when
+// GroupStatefulSet is a group's StatefulSet as the cache has it; nil when
 // there is none yet.
-func StatefulSet(ctx context.Context, c client.Reader, n *v1alpha1.BitcoinNetwork) (*appsv1.StatefulSet, error) {
+func GroupStatefulSet(ctx context.Context, c client.Reader, n *v1alpha1.BitcoinNetwork, g resources.Group) (*appsv1.StatefulSet, error) {
 	sts := &appsv1.StatefulSet{}
-	switch err := c.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: resources.StatefulSetName(n)}, sts); {
+	name := resources.GroupStatefulSetName(n, g)
+	switch err := c.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: name}, sts); {
 	case apierrors.IsNotFound(err):
 		return nil, nil
 	case err != nil:
-		return nil, fmt.Errorf("reading StatefulSet: %w", err)
+		return nil, fmt.Errorf("reading StatefulSet %s: %w", name, err)
 	}
 	return sts, nil
 }
 
-// NodePods are the live pods the network's StatefulSet (sts, nil if none)
-// controls, from the cache.
-func NodePods(ctx context.Context, c client.Reader, n *v1alpha1.BitcoinNetwork, sts *appsv1.StatefulSet) ([]corev1.Pod, error) {
+// NetworkPods are the live pods carrying the network's labels, from the
+// cache (status.GroupPods tells each group's own).
+func NetworkPods(ctx context.Context, c client.Reader, n *v1alpha1.BitcoinNetwork) ([]corev1.Pod, error) {
 	pods := &corev1.PodList{}
 	if err := c.List(ctx, pods, client.InNamespace(n.Namespace), client.MatchingLabelsSelector{Selector: resources.Selector(n)}); err != nil {
 		return nil, fmt.Errorf("listing pods: %w", err)
 	}
-	return status.ControlledPods(pods.Items, sts), nil
+	return status.ControlledPods(pods.Items, nil), nil
+}
+
+// GroupNodes are a network's groups with their StatefulSets and node pods,
+// from the cache.
+func GroupNodes(ctx context.Context, c client.Reader, n *v1alpha1.BitcoinNetwork) ([]GroupPods, error) {
+	pods, err := NetworkPods(ctx, c, n)
+	if err != nil {
+		return nil, err
+	}
+	var out []GroupPods
+	for _, g := range resources.Groups(n) {
+		sts, err := GroupStatefulSet(ctx, c, n, g)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, GroupPods{Group: g, Pods: status.GroupPods(pods, resources.GroupStatefulSetName(n, g), sts)})
+	}
+	return out, nil
+}
+
+// GroupPods are a group and its node pods.
+type GroupPods struct {
+	resources.Group
+	Pods []corev1.Pod
 }
 
 // Wake queues a network on a controller's channel source, waiting at most

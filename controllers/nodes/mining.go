@@ -26,6 +26,7 @@ import (
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers/netstate"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/peering"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
 )
 
@@ -137,6 +138,7 @@ func (p *pass) mine(ctx context.Context, report peering.Report, chains []status.
 	mem, soon := p.mineStep(ctx, m, mem)
 	p.st.Update(func(d *netstate.Data) { d.Mining = mem })
 	mined := mem.Mining
+	mined.Node = m.name
 	return &mined, soon
 }
 
@@ -170,27 +172,35 @@ func (p *pass) mineStep(ctx context.Context, m miner, mem netstate.Mining) (nets
 	return mem, soon
 }
 
-// miner finds node 0 in the pass: ready, answering, at the network's tip.
+// miner finds the miner in the pass (node 0 of spec.regtest.minerGroup):
+// ready, answering, at the network's tip.
 func (p *pass) miner(report peering.Report, chains []status.NodeChain) miner {
 	var m miner
-	for _, member := range p.members {
-		if member.Ordinal == 0 && member.Node != nil {
-			m.name, m.node = p.names[0], member.Node
+	mg := resources.MinerGroup(p.n)
+	index := 0
+	for i, g := range resources.Groups(p.n) {
+		if g.Name == mg.Name && i < len(p.offsets) {
+			index = p.offsets[i]
 		}
 	}
-	r0 := report.Nodes[0]
-	if m.node == nil || r0 == nil || !r0.Reachable {
+	for _, member := range p.members {
+		if member.Ordinal == index && member.Node != nil && mg.Nodes > 0 {
+			m.name, m.node = p.names[index], member.Node
+		}
+	}
+	r := report.Nodes[index]
+	if m.node == nil || r == nil || !r.Reachable {
 		return miner{}
 	}
-	m.height = r0.Chain.Blocks
+	m.height = r.Chain.Blocks
 	tip, ok := status.BestTip(chains)
-	m.atTip = ok && tip.Hash == r0.Chain.BestBlockHash
+	m.atTip = ok && tip.Hash == r.Chain.BestBlockHash
 	reachable := 0
 	for _, nr := range report.Nodes {
 		if nr.Reachable {
 			reachable++
 		}
 	}
-	m.connected = reachable == int(p.n.Spec.Nodes) && report.WaitingEdges == 0 && report.ConnectedEdges == report.PlannedEdges
+	m.connected = reachable == int(resources.TotalNodes(p.n)) && report.WaitingEdges == 0 && report.ConnectedEdges == report.PlannedEdges
 	return m
 }

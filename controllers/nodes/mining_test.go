@@ -24,6 +24,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers/netstate"
@@ -105,7 +106,7 @@ func fakeMiner(t *testing.T, blockTime time.Duration) (*fake.Node, bitcoin.Node)
 func TestAMiningCallThatOutlivesItsDeadlineIsNotRepeated(t *testing.T) {
 	node, client := fakeMiner(t, 20*time.Millisecond)
 	n := &v1alpha1.BitcoinNetwork{}
-	n.Name, n.Spec.Nodes, n.Spec.Regtest = "net", 1, &v1alpha1.RegtestSpec{InitialBlocks: 60}
+	n.Name, n.Spec.Nodes, n.Spec.Regtest = "net", ptr.To[int32](1), &v1alpha1.RegtestSpec{InitialBlocks: 60}
 	// 60 blocks take 1.2 s; the call gives up after 0.3 s.
 	r := &Reconciler{Options: Options{MineTimeout: 300 * time.Millisecond}}
 	var mem netstate.Mining
@@ -154,7 +155,7 @@ func TestANewProcessLooksBeforeItMines(t *testing.T) {
 // behind or on another branch would fork the chain.
 func TestTheMinerMustBeAtTheTip(t *testing.T) {
 	n := &v1alpha1.BitcoinNetwork{}
-	n.Name, n.Spec.Nodes = "net", 2
+	n.Name, n.Spec.Nodes = "net", ptr.To[int32](2)
 	_, client := fakeMiner(t, 0)
 	p := &pass{n: n, names: map[int]string{0: "net-0", 1: "net-1"},
 		members: []peering.Member{{Ordinal: 0, Node: client}, {Ordinal: 1, Node: client}}}

@@ -49,6 +49,8 @@ func (p *pass) outcome(ctx context.Context, report peering.Report, changed, unco
 			UserAgent: versions[name]}
 		if nr.Err != nil {
 			np.Message = rpcMessage(nr.Err)
+		} else {
+			np.MempoolTransactions = &nr.Mempool
 		}
 		p.logNode(ctx, name, np, changed[ordinal], unconnected[ordinal], nr)
 		if c, ok := changed[ordinal]; ok {

@@ -51,11 +51,12 @@ type pass struct {
 	n      *v1alpha1.BitcoinNetwork
 	st     *netstate.Network
 	access netstate.Access
-	impl   bitcoin.Implementation
-	// members are the network's pods with an IP, by ordinal; those ready
-	// have a client.
+	// sizes are the groups' sizes; offsets their first global indexes.
+	sizes, offsets []int
+	// members are the network's pods with an IP, by global index (see
+	// topology.PlanGroups); those ready have a client.
 	members []peering.Member
-	// names maps ordinals to pod names; ips pod names to IPs.
+	// names maps global indexes to pod names; ips pod names to IPs.
 	names map[int]string
 	ips   map[string]string
 	// now is when the pass started, without a monotonic reading (results
@@ -66,19 +67,12 @@ type pass struct {
 // runPass verifies and repairs the peers of a network's ready nodes,
 // reads their chains, and mines when a regtest network needs blocks.
 func (r *Reconciler) runPass(ctx context.Context, n *v1alpha1.BitcoinNetwork, st *netstate.Network, access netstate.Access) (*outcome, error) {
-	sts, err := netstate.StatefulSet(ctx, r.Client, n)
+	groups, err := netstate.GroupNodes(ctx, r.Client, n)
 	if err != nil {
 		return nil, err
 	}
-	pods, err := netstate.NodePods(ctx, r.Client, n, sts)
-	if err != nil {
-		return nil, err
-	}
-	p := &pass{r: r, n: n, st: st, access: access, impl: bitcoin.Bitcoind, names: map[int]string{}, ips: map[string]string{}, now: time.Now().Round(0)}
-	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
-		p.impl = bitcoin.Btcd
-	}
-	if err := p.addMembers(pods); err != nil {
+	p := &pass{r: r, n: n, st: st, access: access, names: map[int]string{}, ips: map[string]string{}, now: time.Now().Round(0)}
+	if err := p.addMembers(groups); err != nil {
 		return nil, err
 	}
 	opts, progress := p.recall()
@@ -89,12 +83,19 @@ func (r *Reconciler) runPass(ctx context.Context, n *v1alpha1.BitcoinNetwork, st
 	changed, unconnected, after, next := progress.Next(report, r.checkInterval(n))
 	versions := p.remember(report, next)
 	chains := p.chains(ctx, report)
+	fed := p.feedBtcd(ctx, chains)
 	sync := p.assessSync(chains)
 	r.probeSuspects(p)
 	out := p.outcome(ctx, report, changed, unconnected, versions, sync)
+	if tip, ok := status.BestTip(chains); ok {
+		out.status.TipHeight, out.status.TipHash = tip.Height, tip.Hash
+	}
 	out.after = after
 	if sync.Recheck > 0 && sync.Recheck < out.after {
 		out.after = sync.Recheck
+	}
+	if fed {
+		out.after = min(out.after, afterFeeding)
 	}
 	if n.Spec.Regtest != nil && access.MiningAddress != "" {
 		var soon time.Duration
@@ -106,10 +107,10 @@ func (r *Reconciler) runPass(ctx context.Context, n *v1alpha1.BitcoinNetwork, st
 	return out, nil
 }
 
-// addMembers makes the members of a pass from the network's pods: every
-// pod with an IP, with a client when it is ready. For btcd the client
-// trusts only the network's CA and verifies the node's own name.
-func (p *pass) addMembers(pods []corev1.Pod) error {
+// addMembers makes the members of a pass from the groups' pods: every pod
+// with an IP, with a client when it is ready. For btcd the client trusts
+// only the network's CA and verifies the node's own name.
+func (p *pass) addMembers(groups []netstate.GroupPods) error {
 	var pool *x509.CertPool
 	if p.access.CAPEM != nil {
 		var err error
@@ -117,29 +118,53 @@ func (p *pass) addMembers(pods []corev1.Pod) error {
 			return fmt.Errorf("secret %s: %w", resources.TLSSecretName(p.n), err)
 		}
 	}
-	ports := resources.PortsFor(p.n.Spec.Implementation, p.n.Spec.Chain)
-	for i := range pods {
-		pod := &pods[i]
-		ordinal, ok := status.Ordinal(resources.StatefulSetName(p.n), pod)
-		if !ok || pod.DeletionTimestamp != nil || pod.Status.PodIP == "" {
-			continue
+	offset := 0
+	for _, g := range groups {
+		p.sizes, p.offsets = append(p.sizes, int(g.Nodes)), append(p.offsets, offset)
+		for i := range g.Pods {
+			p.addMember(g.Group, offset, &g.Pods[i], pool)
 		}
-		m := peering.Member{Ordinal: int(ordinal), P2PAddress: net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(int(ports.P2P)))}
-		if status.PodReady(pod) {
-			endpoint := bitcoin.Endpoint{
-				Address:  net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(int(ports.RPC))),
-				User:     p.access.Credentials.User,
-				Password: p.access.Credentials.Password,
-			}
-			transport := p.transport(pod.Name, pool)
-			endpoint.TLS = transport.TLSClientConfig
-			m.Node = bitcoin.New(p.impl, endpoint, transport, p.r.Options.RPCTimeout, bitcoin.WithObserver(p.observeRPC))
-		}
-		p.members = append(p.members, m)
-		p.names[int(ordinal)] = pod.Name
-		p.ips[pod.Name] = pod.Status.PodIP
+		offset += int(g.Nodes)
 	}
 	return nil
+}
+
+// addMember adds one pod of a group whose first global index is offset.
+func (p *pass) addMember(g resources.Group, offset int, pod *corev1.Pod, pool *x509.CertPool) {
+	ordinal, ok := status.Ordinal(resources.GroupStatefulSetName(p.n, g), pod)
+	if !ok || pod.DeletionTimestamp != nil || pod.Status.PodIP == "" {
+		return
+	}
+	ports := resources.PortsFor(g.Implementation, p.n.Spec.Chain)
+	impl := bitcoin.Bitcoind
+	if g.Implementation == v1alpha1.ImplementationBtcd {
+		impl = bitcoin.Btcd
+	}
+	index := offset + int(ordinal)
+	if int(ordinal) >= int(g.Nodes) {
+		// A pod above the group's size (being scaled away) gets an index
+		// past every group's, so that it plans nothing.
+		index = 1<<20 + offset + int(ordinal)
+	}
+	m := peering.Member{Ordinal: index, P2PAddress: net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(int(ports.P2P))), Implementation: impl}
+	if status.PodReady(pod) {
+		endpoint := bitcoin.Endpoint{
+			Address:  net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(int(ports.RPC))),
+			User:     p.access.Credentials.User,
+			Password: p.access.Credentials.Password,
+		}
+		var transport *http.Transport
+		if impl == bitcoin.Btcd {
+			transport = p.transport(pod.Name, pool)
+		} else {
+			transport = p.transport(pod.Name, nil)
+		}
+		endpoint.TLS = transport.TLSClientConfig
+		m.Node = bitcoin.New(impl, endpoint, transport, p.r.Options.RPCTimeout, bitcoin.WithObserver(p.observeRPC))
+	}
+	p.members = append(p.members, m)
+	p.names[index] = pod.Name
+	p.ips[pod.Name] = pod.Status.PodIP
 }
 
 // observeRPC records a call in the metrics, unless the network is gone.
@@ -150,7 +175,10 @@ func (p *pass) observeRPC(method string, took time.Duration, err error) {
 // transport is the node's HTTP transport, kept across passes so that its
 // connections are reused.
 func (p *pass) transport(pod string, pool *x509.CertPool) *http.Transport {
-	key := pod + "/" + pki.Fingerprint(p.access.CAPEM)
+	key := pod
+	if pool != nil {
+		key += "/" + pki.Fingerprint(p.access.CAPEM)
+	}
 	var t *http.Transport
 	p.st.Update(func(d *netstate.Data) {
 		if t = d.Transports[key]; t != nil {
@@ -175,9 +203,9 @@ func (p *pass) transport(pod string, pool *x509.CertPool) *http.Transport {
 // last listed, the suspects, which versions to ask, and the progress.
 func (p *pass) recall() (peering.Options, peering.Progress) {
 	opts := peering.Options{
-		Implementation: p.impl,
 		Topology:       topology.Kind(p.n.Spec.Topology),
-		Size:           int(p.n.Spec.Nodes),
+		Size:           int(resources.TotalNodes(p.n)),
+		Sizes:          p.sizes,
 		Concurrency:    max(p.r.Options.Concurrency, 1),
 		PassTimeout:    p.r.Options.rpcTimeout(),
 		Suspect:        map[int]bool{},

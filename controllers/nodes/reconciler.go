@@ -117,7 +117,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, nil
 	}
 	out, err := r.runPass(ctx, n, st, *access)
-	result := &netstate.Result{Generation: n.Generation, Plan: netstate.PlanKey(string(n.Spec.Topology), n.Spec.Nodes)}
+	result := &netstate.Result{Generation: n.Generation, Plan: netstate.PlanKey(n)}
 	if err != nil {
 		// The status says so at once; the pass is retried with backoff.
 		result.Err = err.Error()

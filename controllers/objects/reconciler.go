@@ -126,13 +126,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, applyErr
 		}
 	}
-	pods, err := netstate.NodePods(ctx, r.Client, n, applied.statefulSet)
+	pods, err := netstate.NetworkPods(ctx, r.Client, n)
 	if err != nil {
 		return ctrl.Result{}, errors.Join(applyErr, err)
 	}
 	pass, repaired := r.lastPass(ctx, n, st, applied)
 	obs := status.Observed{
-		Network: n, Pods: pods, StatefulSet: applied.statefulSet, DesiredConfigHash: applied.configHash,
+		Network: n, Pods: pods, Groups: applied.groups,
 		Problem: applied.problem, ClusterDomain: r.ClusterDomain, MiningAddress: applied.access.MiningAddress,
 		MinerSecretName: applied.minerSecret,
 	}
@@ -176,7 +176,7 @@ func (r *Reconciler) lastPass(ctx context.Context, n *v1alpha1.BitcoinNetwork, s
 		return nil, nil
 	}
 	key := applied.access.Credentials.User + "\x00" + applied.access.Credentials.Password + "\x00" + string(applied.access.CAPEM) + "\x00" + applied.access.MiningAddress
-	plan := netstate.PlanKey(string(n.Spec.Topology), n.Spec.Nodes)
+	plan := netstate.PlanKey(n)
 	var changed bool
 	var pass *netstate.Result
 	var repaired map[string]int

@@ -19,6 +19,7 @@ package objects_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -48,7 +49,7 @@ import (
 func createNetwork(t *testing.T, ns, name string, mutate func(*v1alpha1.BitcoinNetwork)) *v1alpha1.BitcoinNetwork {
 	t.Helper()
 	n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
-	n.Spec.Nodes = 3
+	n.Spec.Nodes = ptr.To[int32](3)
 	if mutate != nil {
 		mutate(n)
 	}
@@ -271,10 +272,10 @@ func TestScalingChangesTheStatefulSetReplicas(t *testing.T) {
 		})
 	}
 	replicasAre(3)
-	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = 5 })
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = ptr.To[int32](5) })
 	replicasAre(5)
 	waitForEvent(t, n, corev1.EventTypeNormal, "Scaled")
-	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = 2 })
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = ptr.To[int32](2) })
 	replicasAre(2)
 
 	// kubectl scale and autoscalers go through the scale subresource.
@@ -291,7 +292,7 @@ func TestScalingChangesTheStatefulSetReplicas(t *testing.T) {
 	}
 	replicasAre(4)
 
-	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = 0 })
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = ptr.To[int32](0) })
 	replicasAre(0)
 	waitForStatus(t, n, "scaled to zero", conditionIs(v1alpha1.ConditionReady, metav1.ConditionTrue, "ScaledToZero"))
 	get(t, ns, "scaler-config", &corev1.ConfigMap{})
@@ -358,7 +359,7 @@ func TestReadyPodsShowUpInStatus(t *testing.T) {
 	ns := newNamespace(t)
 	// Nothing runs in these pods: peering is covered by test/integration.
 	n := createNetwork(t, ns, "beta", func(n *v1alpha1.BitcoinNetwork) {
-		n.Spec.Nodes, n.Spec.Topology = 2, v1alpha1.TopologyNone
+		n.Spec.Nodes, n.Spec.Topology = ptr.To[int32](2), v1alpha1.TopologyNone
 	})
 	sts := get(t, ns, "beta", &appsv1.StatefulSet{})
 	hash := sts.Spec.Template.Annotations[resources.AnnotationConfigHash]
@@ -544,7 +545,7 @@ func TestGeneratedSecretIsNeverRewritten(t *testing.T) {
 	ns := newNamespace(t)
 	n := createNetwork(t, ns, "zeta", nil)
 	before := get(t, ns, "zeta-rpc", &corev1.Secret{})
-	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = 4 })
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = ptr.To[int32](4) })
 	waitForStatus(t, n, "reconciled generation 2", func(n *v1alpha1.BitcoinNetwork) error {
 		if n.Status.ObservedGeneration != n.Generation {
 			return fmt.Errorf("observedGeneration %d, generation %d", n.Status.ObservedGeneration, n.Generation)
@@ -663,13 +664,13 @@ func TestMaxConnectionsTooLowForTheMeshDegradesTheNetworkAndKeepsItsNodes(t *tes
 	t.Parallel()
 	ns := newNamespace(t)
 	n := createNetwork(t, ns, "slots", func(n *v1alpha1.BitcoinNetwork) {
-		n.Spec.Nodes = 8
+		n.Spec.Nodes = ptr.To[int32](8)
 		n.Spec.Config = map[string]v1alpha1.ConfigValue{"maxconnections": "15"}
 	})
 	sts := get(t, ns, "slots", &appsv1.StatefulSet{})
 	waitForStatus(t, n, "reconciled", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionFalse, "Reconciled"))
 	// 17 nodes plan 8 inbound connections per node: 15 leaves 4.
-	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = 17 })
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = ptr.To[int32](17) })
 	got := waitForStatus(t, n, "degraded", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionTrue, "ConfigInvalid"))
 	msg := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionDegraded).Message
 	if !strings.Contains(msg, "spec.config.maxconnections") || !strings.Contains(msg, "at least 19") {
@@ -776,7 +777,7 @@ func TestRejectedApplyIsReportedAndHealsWhenTheCauseGoes(t *testing.T) {
 	appliedGeneration := ready.Status.ObservedGeneration
 
 	lift := denyStatefulSetsAbove(t, ns, 3)
-	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = 5 })
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = ptr.To[int32](5) })
 	got := waitForStatus(t, n, "apply failure reported", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionTrue, "ApplyFailed"))
 	msg := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionDegraded).Message
 	if !strings.Contains(msg, "team quota: at most 3 nodes per network") || !strings.Contains(msg, "StatefulSet capped") {
@@ -817,7 +818,9 @@ func TestRejectedApplyIsReportedAndHealsWhenTheCauseGoes(t *testing.T) {
 func TestAnyPodTemplateChangeIsARollOut(t *testing.T) {
 	t.Parallel()
 	ns := newNamespace(t)
-	n := createNetwork(t, ns, "roller", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes, n.Spec.Topology = 2, v1alpha1.TopologyNone })
+	n := createNetwork(t, ns, "roller", func(n *v1alpha1.BitcoinNetwork) {
+		n.Spec.Nodes, n.Spec.Topology = ptr.To[int32](2), v1alpha1.TopologyNone
+	})
 	sts := get(t, ns, "roller", &appsv1.StatefulSet{})
 	hash := sts.Spec.Template.Annotations[resources.AnnotationConfigHash]
 	createNodePod(t, n, 0, "127.0.12.1", true, hash)
@@ -851,7 +854,9 @@ func TestPodsTheStatefulSetDoesNotControlAreNoNodes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	ns := newNamespace(t)
-	n := createNetwork(t, ns, "genuine", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes, n.Spec.Topology = 2, v1alpha1.TopologyNone })
+	n := createNetwork(t, ns, "genuine", func(n *v1alpha1.BitcoinNetwork) {
+		n.Spec.Nodes, n.Spec.Topology = ptr.To[int32](2), v1alpha1.TopologyNone
+	})
 	sts := get(t, ns, "genuine", &appsv1.StatefulSet{})
 	createNodePod(t, n, 0, "127.0.13.1", true, sts.Spec.Template.Annotations[resources.AnnotationConfigHash])
 	impostor := &corev1.Pod{
@@ -1027,4 +1032,85 @@ func TestSecretsOfAnotherOwnerAreNotAdopted(t *testing.T) {
 	}
 	waitForStatus(t, n, "its own Secret", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionFalse, "Reconciled"))
 	assertControlledBy(t, get(t, ns, "squat-rpc", &corev1.Secret{}), n)
+}
+
+// A network of node groups: one StatefulSet per group, named and labelled
+// by group, one ConfigMap with each group's configuration, one btcd
+// configuration Secret for the btcd group; an image change rolls only its
+// group, and scaling one group touches no other.
+func TestEachGroupGetsItsStatefulSet(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := newNamespace(t)
+	n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: "mix", Namespace: ns}}
+	n.Spec.Groups = []v1alpha1.NodeGroup{
+		{Name: "core29", Nodes: 2},
+		{Name: "core30", Nodes: 2, Image: "registry.example/bitcoind:30.0"},
+		{Name: "knots", Nodes: 1, Implementation: v1alpha1.ImplementationKnots, Image: "registry.example/knots:29.3"},
+		{Name: "btcd", Nodes: 2, Implementation: v1alpha1.ImplementationBtcd, Image: testBtcdImage},
+	}
+	if err := k8s.Create(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct {
+		image    string
+		replicas int32
+	}{"mix-core29": {testBitcoindImage, 2}, "mix-core30": {"registry.example/bitcoind:30.0", 2}, "mix-knots": {"registry.example/knots:29.3", 1}, "mix-btcd": {testBtcdImage, 2}}
+	templates := map[string]string{}
+	for name, w := range want {
+		sts := get(t, ns, name, &appsv1.StatefulSet{})
+		assertControlledBy(t, sts, n)
+		group := strings.TrimPrefix(name, "mix-")
+		if c := sts.Spec.Template.Spec.Containers[0]; c.Image != w.image || *sts.Spec.Replicas != w.replicas ||
+			sts.Spec.Selector.MatchLabels[resources.LabelGroup] != group || sts.Spec.Template.Labels[resources.LabelGroup] != group {
+			t.Errorf("%s: image %s, %d replicas, selector %v; want %s, %d, group %s", name, c.Image, *sts.Spec.Replicas, sts.Spec.Selector.MatchLabels, w.image, w.replicas, group)
+		}
+		templates[name] = sts.Spec.Template.Annotations[resources.AnnotationConfigHash]
+	}
+	cm := get(t, ns, "mix-config", &corev1.ConfigMap{})
+	for _, key := range []string{"core29.conf", "core30.conf", "knots.conf", "btcd.conf"} {
+		if cm.Data[key] == "" {
+			t.Errorf("ConfigMap lacks %s (has %v)", key, slices.Collect(maps.Keys(cm.Data)))
+		}
+	}
+	if !strings.Contains(cm.Data["btcd.conf"], "[Application Options]") || !strings.Contains(cm.Data["knots.conf"], "rpcbind=::\n") || strings.Contains(cm.Data["knots.conf"], "rpcbind=0.0.0.0") {
+		t.Errorf("each group's configuration is its implementation's:\n%s\n%s", cm.Data["btcd.conf"], cm.Data["knots.conf"])
+	}
+	if btcd := get(t, ns, "mix-btcd-config", &corev1.Secret{}); len(btcd.Data) != 1 || len(btcd.Data["btcd.conf"]) == 0 {
+		t.Errorf("btcd configuration Secret keys %v, want btcd.conf only", slices.Collect(maps.Keys(btcd.Data)))
+	}
+	get(t, ns, "mix-tls", &corev1.Secret{})
+	waitForStatus(t, n, "groups in status", func(n *v1alpha1.BitcoinNetwork) error {
+		if n.Status.DesiredNodes != 7 || len(n.Status.Groups) != 4 || n.Status.Groups[3].Name != "btcd" || n.Status.Groups[3].Implementation != v1alpha1.ImplementationBtcd ||
+			n.Status.Groups[1].Image != "registry.example/bitcoind:30.0" || n.Status.Groups[0].DesiredNodes != 2 {
+			return fmt.Errorf("desired %d, groups %+v", n.Status.DesiredNodes, n.Status.Groups)
+		}
+		return nil
+	})
+
+	// The rolling upgrade: one group's image changes, only its template.
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Groups[0].Image = "registry.example/bitcoind:30.0" })
+	eventually(t, "core29's new image", func() error {
+		if c := get(t, ns, "mix-core29", &appsv1.StatefulSet{}).Spec.Template.Spec.Containers[0]; c.Image != "registry.example/bitcoind:30.0" {
+			return fmt.Errorf("image %s", c.Image)
+		}
+		return nil
+	})
+	// And one group scales.
+	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Groups[3].Nodes = 3 })
+	eventually(t, "btcd scaled", func() error {
+		if r := *get(t, ns, "mix-btcd", &appsv1.StatefulSet{}).Spec.Replicas; r != 3 {
+			return fmt.Errorf("%d replicas", r)
+		}
+		return nil
+	})
+	for _, name := range []string{"mix-core30", "mix-knots", "mix-btcd"} {
+		sts := get(t, ns, name, &appsv1.StatefulSet{})
+		if sts.Generation != 1 && name != "mix-btcd" {
+			t.Errorf("%s: generation %d: another group's change touched it", name, sts.Generation)
+		}
+		if h := sts.Spec.Template.Annotations[resources.AnnotationConfigHash]; h != templates[name] {
+			t.Errorf("%s: pod template changed (%s → %s)", name, templates[name], h)
+		}
+	}
 }

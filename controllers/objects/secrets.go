@@ -174,7 +174,11 @@ func (r *Reconciler) credentials(ctx context.Context, n *v1alpha1.BitcoinNetwork
 	}
 	creds, err := resources.CredentialsFromSecret(secret)
 	if err == nil {
-		if err = resources.CheckCredentials(n.Spec.Implementation, creds); err != nil {
+		impl := v1alpha1.ImplementationBtcd
+		if resources.RunsBitcoinCore(n) {
+			impl = v1alpha1.ImplementationBitcoind // Core's rules are the stricter
+		}
+		if err = resources.CheckCredentials(impl, creds); err != nil {
 			err = fmt.Errorf("secret %s: %w", secret.Name, err)
 		}
 	}
@@ -185,7 +189,7 @@ func (r *Reconciler) credentials(ctx context.Context, n *v1alpha1.BitcoinNetwork
 		}
 		return resources.Credentials{}, &status.Problem{Reason: status.ReasonRPCSecretInvalid, Message: fmt.Sprintf("%s: %v", field, err)}, nil
 	}
-	if n.Spec.RPCSecretName == "" && n.Spec.Implementation == v1alpha1.ImplementationBitcoind &&
+	if n.Spec.RPCSecretName == "" && resources.RunsBitcoinCore(n) &&
 		!rpcauth.Matches(string(secret.Data[resources.SecretKeyRPCAuth]), creds.User, creds.Password) {
 		// Someone edited the generated Secret: bitcoind would reject the
 		// password clients read from it.
@@ -193,7 +197,7 @@ func (r *Reconciler) credentials(ctx context.Context, n *v1alpha1.BitcoinNetwork
 			"Secret %s: its %q key does not match %q; delete the Secret to have the operator generate new credentials, or set spec.rpcSecretName",
 			secret.Name, resources.SecretKeyRPCAuth, resources.SecretKeyPassword)}, nil
 	}
-	if n.Spec.RPCSecretName != "" && n.Spec.Implementation == v1alpha1.ImplementationBitcoind {
+	if n.Spec.RPCSecretName != "" && resources.RunsBitcoinCore(n) {
 		if err := r.applyObject(ctx, st, resources.DesiredRPCAuthSecret(n, creds)); err != nil {
 			return resources.Credentials{}, nil, err
 		}

@@ -49,6 +49,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -236,7 +237,7 @@ const demoInitialBlocks = 101
 
 func demoNetwork(impl v1alpha1.Implementation, nodes int32) *v1alpha1.BitcoinNetwork {
 	n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: "demo", Namespace: "default"}}
-	n.Spec.Nodes, n.Spec.Chain, n.Spec.Implementation, n.Spec.Topology = nodes, v1alpha1.ChainRegtest, impl, v1alpha1.TopologyMesh
+	n.Spec.Nodes, n.Spec.Chain, n.Spec.Implementation, n.Spec.Topology = ptr.To(nodes), v1alpha1.ChainRegtest, impl, v1alpha1.TopologyMesh
 	n.Spec.Regtest = &v1alpha1.RegtestSpec{InitialBlocks: demoInitialBlocks}
 	return n
 }
@@ -254,7 +255,7 @@ func waitFor(ctx context.Context, k8s client.Client, n *v1alpha1.BitcoinNetwork,
 	for {
 		cur := &v1alpha1.BitcoinNetwork{}
 		if err := k8s.Get(ctx, client.ObjectKeyFromObject(n), cur); err == nil {
-			line := fmt.Sprintf("    ready %d/%d", cur.Status.ReadyNodes, cur.Spec.Nodes)
+			line := fmt.Sprintf("    ready %d/%d", cur.Status.ReadyNodes, resources.TotalNodes(cur))
 			for _, c := range cur.Status.Conditions {
 				line += fmt.Sprintf("  %s=%s(%s)", c.Type, c.Status, c.Reason)
 			}
@@ -283,7 +284,7 @@ func printStatus(ctx context.Context, k8s client.Client, n *v1alpha1.BitcoinNetw
 	peers := meta.FindStatusCondition(n.Status.Conditions, v1alpha1.ConditionPeersConnected)
 	inSync := meta.FindStatusCondition(n.Status.Conditions, v1alpha1.ConditionInSync)
 	fmt.Fprintln(w, "NAME\tCHAIN\tNODES\tREADY\tSTATUS\tHEIGHT\tINSYNC\tPEERS\tAGE")
-	fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%s\t%d\t%s\t%s\t%s\n", n.Name, n.Spec.Chain, n.Spec.Nodes, n.Status.ReadyNodes, ready.Reason, n.Status.TipHeight, inSync.Status, peers.Status,
+	fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%s\t%d\t%s\t%s\t%s\n", n.Name, n.Spec.Chain, n.Status.DesiredNodes, n.Status.ReadyNodes, ready.Reason, n.Status.TipHeight, inSync.Status, peers.Status,
 		time.Since(n.CreationTimestamp.Time).Round(time.Second))
 	_ = w.Flush()
 
@@ -301,16 +302,21 @@ func printStatus(ctx context.Context, k8s client.Client, n *v1alpha1.BitcoinNetw
 	}
 
 	fmt.Println("\nPeer graph (each edge added by one node; ✓ = connected, asked over RPC with getaddednodeinfo):")
-	edges, err := topology.Plan(topology.Kind(n.Spec.Topology), int(n.Spec.Nodes))
+	var sizes []int
+	for _, g := range resources.Groups(n) {
+		sizes = append(sizes, int(g.Nodes))
+	}
+	edges, err := topology.PlanGroups(topology.Kind(n.Spec.Topology), sizes)
 	if err != nil {
 		return err
 	}
-	byOrdinal := map[int]v1alpha1.NodeStatus{}
-	for _, node := range n.Status.Nodes {
-		byOrdinal[int(node.Ordinal)] = node
+	// status.nodes lists the nodes by group and ordinal: by global index.
+	byIndex := map[int]v1alpha1.NodeStatus{}
+	for i, node := range n.Status.Nodes {
+		byIndex[i] = node
 	}
-	p2p := resources.PortsFor(n.Spec.Implementation, n.Spec.Chain).P2P
-	for _, node := range n.Status.Nodes {
+	p2p := resources.PortsFor(resources.Groups(n)[0].Implementation, n.Spec.Chain).P2P
+	for index, node := range n.Status.Nodes {
 		c, err := podsim.NodeClient(ctx, k8s, n, node, 5*time.Second)
 		if err != nil {
 			return err
@@ -320,15 +326,15 @@ func printStatus(ctx context.Context, k8s client.Client, n *v1alpha1.BitcoinNetw
 			return fmt.Errorf("%s: %w", node.Name, err)
 		}
 		var parts []string
-		for _, to := range topology.PeersOf(edges, int(node.Ordinal)) {
-			want := net.JoinHostPort(byOrdinal[to].IP, strconv.Itoa(int(p2p)))
+		for _, to := range topology.PeersOf(edges, index) {
+			want := net.JoinHostPort(byIndex[to].IP, strconv.Itoa(int(p2p)))
 			mark := "✗"
 			for _, a := range added {
 				if a.Address == want && a.Connected {
 					mark = "✓"
 				}
 			}
-			parts = append(parts, fmt.Sprintf("%s %s", byOrdinal[to].Name, mark))
+			parts = append(parts, fmt.Sprintf("%s %s", byIndex[to].Name, mark))
 		}
 		if len(parts) == 0 {
 			parts = append(parts, "(adds none; its peers add it)")

@@ -113,6 +113,15 @@ type Node interface {
 	BlockCount(ctx context.Context) (int64, error)
 	// BlockPlace says where a block stands for the node (getblockheader).
 	BlockPlace(ctx context.Context, hash string) (BlockPlace, error)
+	// MempoolSize is the number of transactions in the node's mempool
+	// (getmempoolinfo).
+	MempoolSize(ctx context.Context) (int64, error)
+	// BlockAt returns the block at height on the node's best chain,
+	// serialized, in hex (getblockhash, getblock with verbosity 0).
+	BlockAt(ctx context.Context, height int64) (string, error)
+	// SubmitBlock hands the node a serialized block (submitblock); one it
+	// already has is no error, one it rejects is, with its reason.
+	SubmitBlock(ctx context.Context, block string) error
 	// Mine mines count blocks paying to address and returns their hashes
 	// (bitcoind generatetoaddress; btcd generate, which pays to the node's
 	// own --miningaddr, so address must be that one). Never sent twice;
@@ -167,6 +176,38 @@ func (c common) ChainInfo(ctx context.Context) (ChainInfo, error) {
 func (c common) BlockCount(ctx context.Context) (int64, error) {
 	var n int64
 	return n, c.call(ctx, "getblockcount", &n)
+}
+
+// BlockAt reads a block of the best chain, serialized, in hex; both
+// implementations take getblock's verbosity 0 for it.
+func (c common) BlockAt(ctx context.Context, height int64) (string, error) {
+	var hash, block string
+	if err := c.call(ctx, "getblockhash", &hash, height); err != nil {
+		return "", err
+	}
+	return block, c.call(ctx, "getblock", &block, hash, 0)
+}
+
+// SubmitBlock: both implementations answer null for a block they took and
+// a reason otherwise ("duplicate" for one they have).
+func (c common) SubmitBlock(ctx context.Context, block string) error {
+	var reason *string
+	if err := c.call(ctx, "submitblock", &reason, block); err != nil {
+		return err
+	}
+	if reason != nil && *reason != "duplicate" {
+		return fmt.Errorf("submitblock: %s", *reason)
+	}
+	return nil
+}
+
+// MempoolSize reads getmempoolinfo's size, which both implementations
+// report.
+func (c common) MempoolSize(ctx context.Context) (int64, error) {
+	var info struct {
+		Size int64 `json:"size"`
+	}
+	return info.Size, c.call(ctx, "getmempoolinfo", &info)
 }
 
 // outboundIDs are the ids of the node's outbound connections to address:
@@ -298,6 +339,15 @@ func (n *bitcoindNode) ChainInfo(ctx context.Context) (ChainInfo, error) {
 func (n *bitcoindNode) BlockCount(ctx context.Context) (int64, error) {
 	return n.common().BlockCount(ctx)
 }
+func (n *bitcoindNode) MempoolSize(ctx context.Context) (int64, error) {
+	return n.common().MempoolSize(ctx)
+}
+func (n *bitcoindNode) BlockAt(ctx context.Context, height int64) (string, error) {
+	return n.common().BlockAt(ctx, height)
+}
+func (n *bitcoindNode) SubmitBlock(ctx context.Context, block string) error {
+	return n.common().SubmitBlock(ctx, block)
+}
 
 func (n *bitcoindNode) Mine(ctx context.Context, count int, address string) ([]string, error) {
 	var hashes []string
@@ -394,6 +444,15 @@ func (n *btcdNode) ChainInfo(ctx context.Context) (ChainInfo, error) {
 }
 func (n *btcdNode) BlockCount(ctx context.Context) (int64, error) {
 	return n.common().BlockCount(ctx)
+}
+func (n *btcdNode) MempoolSize(ctx context.Context) (int64, error) {
+	return n.common().MempoolSize(ctx)
+}
+func (n *btcdNode) BlockAt(ctx context.Context, height int64) (string, error) {
+	return n.common().BlockAt(ctx, height)
+}
+func (n *btcdNode) SubmitBlock(ctx context.Context, block string) error {
+	return n.common().SubmitBlock(ctx, block)
 }
 
 func (n *btcdNode) Mine(ctx context.Context, count int, _ string) ([]string, error) {

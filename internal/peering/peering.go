@@ -21,6 +21,7 @@ limitations under the License.
 package peering
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"net"
@@ -43,6 +44,9 @@ type Member struct {
 	// AskVersion adds getnetworkinfo to the node's calls of this pass
 	// (the caller asks once per node process, not every pass).
 	AskVersion bool
+	// Implementation is the node's dialect; Options.Implementation when
+	// empty.
+	Implementation bitcoin.Implementation
 }
 
 // Options of a repair pass.
@@ -52,6 +56,10 @@ type Options struct {
 	// Size is the number of nodes the network should have: the plan is
 	// made for all of them, and edges to nodes not ready wait.
 	Size int
+	// Sizes, when set, are the sizes of the network's groups (Size is
+	// their sum): member ordinals are global indexes, group by group (see
+	// topology.PlanGroups).
+	Sizes []int
 	// NetworkAddresses are P2P addresses that belong (or belonged) to this
 	// network: its members' and the record of every address it was given
 	// (Report.Record). Only added peers among them are removed when
@@ -110,6 +118,8 @@ type NodeReport struct {
 	Chain bitcoin.ChainInfo
 	// Network is the node's version, when Member.AskVersion.
 	Network *bitcoin.NetworkInfo
+	// Mempool is the number of transactions in its mempool.
+	Mempool int64
 	// Added and Removed are the peers added (or reconnected) and removed.
 	Added, Removed []string
 	// Listed are the network's addresses (Options.NetworkAddresses) the
@@ -150,7 +160,15 @@ func (r Report) Repaired() bool {
 // slow or dead node only marks its own report: every call has the client's
 // deadline, and nodes are handled concurrently.
 func Repair(ctx context.Context, members []Member, opts Options) (Report, error) {
-	edges, err := topology.Plan(opts.Topology, opts.Size)
+	sizes := opts.Sizes
+	if sizes == nil {
+		sizes = []int{opts.Size}
+	}
+	total := 0
+	for _, size := range sizes {
+		total += size
+	}
+	edges, err := topology.PlanGroups(opts.Topology, sizes)
 	if err != nil {
 		return Report{}, err
 	}
@@ -176,14 +194,14 @@ func Repair(ctx context.Context, members []Member, opts Options) (Report, error)
 			return
 		}
 		r.Reachable = true
-		r.BlockHeight, r.Chain, r.Network = obs.BlockHeight, obs.Chain, obs.Network
+		r.BlockHeight, r.Chain, r.Network, r.Mempool = obs.BlockHeight, obs.Chain, obs.Network, obs.Mempool
 		observations[m.Ordinal] = obs
 	})
 
 	plan := Decide(edges, members, observations, opts)
-	neighbours := topology.Neighbours(edges, opts.Size)
+	neighbours := topology.Neighbours(edges, total)
 	for ordinal, r := range report.Nodes {
-		if ordinal < opts.Size {
+		if ordinal < total {
 			r.ExpectedPeers = len(neighbours[ordinal])
 		}
 		r.Peers = plan.NetworkPeers[ordinal]
@@ -202,7 +220,8 @@ func Repair(ctx context.Context, members []Member, opts Options) (Report, error)
 		acts := plan.Actions[m.Ordinal]
 		mu.Unlock()
 		if r.Reachable {
-			act(actCtx, m.Node, acts.capped(maxActions), opts.Implementation, r)
+			impl := cmp.Or(m.Implementation, opts.Implementation)
+			act(actCtx, m.Node, acts.capped(maxActions), impl, r)
 		}
 	})
 	for ordinal, o := range observations {
@@ -276,25 +295,27 @@ type Observation struct {
 	BlockHeight int64
 	Chain       bitcoin.ChainInfo
 	Network     *bitcoin.NetworkInfo
+	Mempool     int64
 	Added       []bitcoin.AddedNode
 	// Outbound are the addresses of the connections the node opened.
 	Outbound []string
 }
 
-// observe asks a node for its chain, added peers and connections (and its
-// version when asked), the calls at once: a node that answers each just in
-// time still gives its answers within one call's deadline.
+// observe asks a node for its chain, mempool, added peers and connections
+// (and its version when asked), the calls at once: a node that answers
+// each just in time still gives its answers within one call's deadline.
 func observe(ctx context.Context, m Member, r *NodeReport) (Observation, error) {
 	node := m.Node
 	var obs Observation
 	var peers []bitcoin.Peer
 	var wg sync.WaitGroup
-	errs := make([]error, 4)
-	calls := 3
-	wg.Add(3)
+	errs := make([]error, 5)
+	calls := 4
+	wg.Add(4)
 	go func() { defer wg.Done(); obs.Chain, errs[0] = node.ChainInfo(ctx) }()
 	go func() { defer wg.Done(); obs.Added, errs[1] = node.AddedNodes(ctx) }()
 	go func() { defer wg.Done(); peers, errs[2] = node.Peers(ctx) }()
+	go func() { defer wg.Done(); obs.Mempool, errs[4] = node.MempoolSize(ctx) }()
 	if m.AskVersion {
 		calls++
 		wg.Add(1)

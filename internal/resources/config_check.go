@@ -17,7 +17,6 @@ limitations under the License.
 package resources
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"regexp"
@@ -44,9 +43,9 @@ var (
 		"datadir", "blocksdir", "appdata", "logdir", "debuglogfile", "conf", "configfile", "includeconf", "chain", "regtest", "signet", "testnet", "testnet4", "simnet"}
 )
 
-// ConnectOwnedOnRegtest is why spec.config.connect is refused on regtest
-// (the CRD's CEL rule says the same).
-const ConnectOwnedOnRegtest = "spec.config.connect is owned by the operator on regtest: it renders connect=0, so that nodes connect only to their planned peers; remove it"
+// connectOwned is why config.connect is refused on regtest (the CRD's CEL
+// rules say the same).
+const connectOwned = "is owned by the operator on regtest: it renders connect=0, so that nodes connect only to their planned peers; remove it"
 
 var optionKey = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
 
@@ -74,44 +73,76 @@ func optionProblem(key, value string) string {
 // feeler); only the rest accept inbound peers.
 const coreAutomaticOutbound = 11
 
-// CheckConfig says why a network's spec.config cannot work with its size
+// CheckConfig says why a network's configuration cannot work with its size
 // and topology, in a message that names the field and the fix; nil when it
 // can. The API server already rejects what it can judge alone (see the CEL
-// rules on spec.config); what depends on the node count is checked here.
+// rules on NodeConfig); what depends on the node count is checked here.
 //
 // Every planned connection is an inbound one at the node it is added to,
 // so on bitcoind maxconnections must leave that many inbound slots.
 func CheckConfig(n *v1alpha1.BitcoinNetwork) error {
-	for _, k := range slices.Sorted(maps.Keys(n.Spec.Config)) {
-		if p := optionProblem(k, string(n.Spec.Config[k])); p != "" {
-			return fmt.Errorf("spec.config.%s %s", k, p)
+	groups := Groups(n)
+	for i, g := range groups {
+		field := configField(n, i)
+		for _, k := range slices.Sorted(maps.Keys(g.Config)) {
+			if p := optionProblem(k, string(g.Config[k])); p != "" {
+				return fmt.Errorf("%s.%s %s", field, k, p)
+			}
+		}
+		if _, set := g.Config["connect"]; set && n.Spec.Chain == v1alpha1.ChainRegtest {
+			return fmt.Errorf("%s.connect %s", field, connectOwned)
 		}
 	}
-	if _, set := n.Spec.Config["connect"]; set && n.Spec.Chain == v1alpha1.ChainRegtest {
-		return errors.New(ConnectOwnedOnRegtest)
+	sizes := make([]int, len(groups))
+	for i, g := range groups {
+		sizes[i] = int(g.Nodes)
 	}
-	value, ok := n.Spec.Config["maxconnections"]
-	if !ok || n.Spec.Implementation != v1alpha1.ImplementationBitcoind {
-		return nil
-	}
-	limit, err := strconv.Atoi(string(value))
-	if err != nil {
-		return fmt.Errorf("spec.config.maxconnections %q is not a number", value)
-	}
-	edges, err := topology.Plan(topology.Kind(n.Spec.Topology), int(n.Spec.Nodes))
+	edges, err := topology.PlanGroups(topology.Kind(n.Spec.Topology), sizes)
 	if err != nil {
 		return err
 	}
 	inbound := map[int]int{}
-	needed := 0
 	for _, e := range edges {
 		inbound[e.To]++
-		needed = max(needed, inbound[e.To])
 	}
-	if slots := max(limit-coreAutomaticOutbound, 0); needed > slots {
-		return fmt.Errorf("spec.config.maxconnections is %d, which leaves %d inbound connections per node (Bitcoin Core keeps %d for its own outbound peers), "+
-			"but the %s topology of %d nodes plans up to %d inbound connections on one node: set maxconnections to at least %d, or remove it",
-			limit, slots, coreAutomaticOutbound, n.Spec.Topology, n.Spec.Nodes, needed, needed+coreAutomaticOutbound)
+	first := 0
+	for i, g := range groups {
+		if err := checkMaxConnections(n, i, g, inbound, first); err != nil {
+			return err
+		}
+		first += int(g.Nodes)
 	}
 	return nil
+}
+
+// checkMaxConnections checks a bitcoind group's maxconnections against the
+// inbound connections the plan gives its nodes (global indexes from first).
+func checkMaxConnections(n *v1alpha1.BitcoinNetwork, i int, g Group, inbound map[int]int, first int) error {
+	value, ok := g.Config["maxconnections"]
+	if !ok || !g.Implementation.BitcoinCore() {
+		return nil
+	}
+	field := configField(n, i)
+	limit, err := strconv.Atoi(string(value))
+	if err != nil {
+		return fmt.Errorf("%s.maxconnections %q is not a number", field, value)
+	}
+	needed := 0
+	for k := range int(g.Nodes) {
+		needed = max(needed, inbound[first+k])
+	}
+	if slots := max(limit-coreAutomaticOutbound, 0); needed > slots {
+		return fmt.Errorf("%s.maxconnections is %d, which leaves %d inbound connections per node (Bitcoin Core keeps %d for its own outbound peers), "+
+			"but the %s topology of %d nodes plans up to %d inbound connections on one of them: set maxconnections to at least %d, or remove it",
+			field, limit, slots, coreAutomaticOutbound, n.Spec.Topology, TotalNodes(n), needed, needed+coreAutomaticOutbound)
+	}
+	return nil
+}
+
+// configField names a group's config field in messages.
+func configField(n *v1alpha1.BitcoinNetwork, i int) string {
+	if len(n.Spec.Groups) == 0 {
+		return "spec.config"
+	}
+	return fmt.Sprintf("spec.groups[%d].config", i)
 }

@@ -49,7 +49,7 @@ func FuzzNodeConfig(f *testing.F) {
 		for _, impl := range []v1alpha1.Implementation{v1alpha1.ImplementationBitcoind, v1alpha1.ImplementationBtcd} {
 			n := testNetwork(impl, v1alpha1.ChainRegtest)
 			n.Spec.Config = map[string]v1alpha1.ConfigValue{k1: v1alpha1.ConfigValue(v1), k2: v1alpha1.ConfigValue(v2)}
-			conf := NodeConfig(n)
+			conf := NodeConfig(n, Groups(n)[0])
 			rendered := 0
 			for _, line := range renderedOptions(conf) {
 				key, value, ok := strings.Cut(line, "=")
@@ -72,27 +72,25 @@ func errString(err error) string {
 	return err.Error()
 }
 
-// The CEL rules on spec.config and the Go lists must name the same options.
+// The CEL rules on every node configuration (spec.config and each group's,
+// one type) and the Go lists must name the same options.
 func TestCELRulesOwnTheOptionsTheRendererOwns(t *testing.T) {
 	crd, err := os.ReadFile(filepath.Join("..", "..", "config", "crd", "bases", "bitcoin.network-operator.dev_bitcoinnetworks.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	lists := regexp.MustCompile(`rule: self\.all\(k, !\(k in \[([^\]]*)\]`).FindAllSubmatch(crd, -1)
-	if len(lists) != 2 {
-		t.Fatalf("found %d owned-option rules in the CRD, want 2", len(lists))
+	if len(lists) != 4 {
+		t.Fatalf("found %d owned-option rules in the CRD, want 4 (credentials and owned options, on spec.config and on spec.groups[].config)", len(lists))
 	}
-	var inCRD [][]string
-	for _, l := range lists {
+	for i, l := range lists {
 		var names []string
 		for _, q := range strings.Split(string(l[1]), ",") {
 			names = append(names, strings.Trim(strings.TrimSpace(q), "'"))
 		}
-		inCRD = append(inCRD, names)
-	}
-	for i, want := range [][]string{CredentialOptions, OwnedOptions} {
-		if !slices.Equal(slices.Sorted(slices.Values(inCRD[i])), slices.Sorted(slices.Values(want))) {
-			t.Errorf("CEL rule %d owns %v, the renderer %v", i, inCRD[i], want)
+		want := [][]string{CredentialOptions, OwnedOptions}[i%2]
+		if !slices.Equal(slices.Sorted(slices.Values(names)), slices.Sorted(slices.Values(want))) {
+			t.Errorf("CEL rule %d owns %v, the renderer %v", i, names, want)
 		}
 	}
 }
@@ -102,7 +100,7 @@ func TestCELRulesOwnTheOptionsTheRendererOwns(t *testing.T) {
 func TestOwnedOptionsAreNeitherRenderedNorAccepted(t *testing.T) {
 	n := testNetwork(v1alpha1.ImplementationBitcoind, v1alpha1.ChainRegtest)
 	n.Spec.Config = map[string]v1alpha1.ConfigValue{"nolisten": "1", "txindex": "1"}
-	if got := renderedOptions(NodeConfig(n)); !slices.Equal(got, []string{"txindex=1"}) {
+	if got := renderedOptions(NodeConfig(n, Groups(n)[0])); !slices.Equal(got, []string{"txindex=1"}) {
 		t.Errorf("rendered %v, want only txindex=1", got)
 	}
 	if err := CheckConfig(n); err == nil || !strings.Contains(err.Error(), "spec.config.nolisten negates listen") {

@@ -45,16 +45,21 @@ const regtestMaxTipAge = 1<<31 - 1
 // ConfigFilePath is where the node reads its configuration file.
 const ConfigFilePath = ConfigDir + "/" + configFile
 
-// NodeConfig renders the node configuration file of a network: chain
-// selection, explicit ports and listen addresses, then the user's extra
-// options. It never contains credentials: those reach the node from its
-// Secret.
-func NodeConfig(n *v1alpha1.BitcoinNetwork) string {
+// NodeConfig renders the node configuration file of a group of a network:
+// chain selection, explicit ports and listen addresses, then the user's
+// extra options. It never contains credentials: those reach the node from
+// its Secret.
+func NodeConfig(n *v1alpha1.BitcoinNetwork, g Group) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Rendered by bitcoin-network-operator for BitcoinNetwork %s/%s.\n", n.Namespace, n.Name)
-	b.WriteString("# Edits are overwritten: change spec.config instead.\n")
-	ports := PortsFor(n.Spec.Implementation, n.Spec.Chain)
-	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
+	if g.Name == "" {
+		fmt.Fprintf(&b, "# Rendered by bitcoin-network-operator for BitcoinNetwork %s/%s.\n", n.Namespace, n.Name)
+		b.WriteString("# Edits are overwritten: change spec.config instead.\n")
+	} else {
+		fmt.Fprintf(&b, "# Rendered by bitcoin-network-operator for group %s of BitcoinNetwork %s/%s.\n", g.Name, n.Namespace, n.Name)
+		b.WriteString("# Edits are overwritten: change the group's config instead.\n")
+	}
+	ports := PortsFor(g.Implementation, n.Spec.Chain)
+	if g.Implementation == v1alpha1.ImplementationBtcd {
 		b.WriteString("[Application Options]\n")
 		fmt.Fprintf(&b, "%s=1\n", btcdChainOption(n.Spec.Chain))
 		fmt.Fprintf(&b, "datadir=%s/btcd\n", DataDir)
@@ -65,13 +70,13 @@ func NodeConfig(n *v1alpha1.BitcoinNetwork) string {
 		// issued for the network (see TLSSecretName).
 		fmt.Fprintf(&b, "rpccert=%s/%s\n", TLSDir, corev1.TLSCertKey)
 		fmt.Fprintf(&b, "rpckey=%s/%s\n", TLSDir, corev1.TLSPrivateKeyKey)
-		if _, set := n.Spec.Config["nostalldetect"]; n.Spec.Chain == v1alpha1.ChainRegtest && !set {
+		if _, set := g.Config["nostalldetect"]; n.Spec.Chain == v1alpha1.ChainRegtest && !set {
 			// btcd drops a peer 30-45 s after asking it for blocks while its
 			// own tip is over a day old (its stall detector), which on a
 			// regtest chain without recent blocks is every peer, forever.
 			b.WriteString("nostalldetect=1\n")
 		}
-		writeOptions(&b, n.Spec.Config)
+		writeOptions(&b, g.Config)
 		return b.String()
 	}
 	option, section := bitcoindChainOption(n.Spec.Chain)
@@ -96,8 +101,12 @@ func NodeConfig(n *v1alpha1.BitcoinNetwork) string {
 	// RPC on every address of the pod, in this order: "::" accepts IPv4
 	// too where the kernel has IPv6 (the 0.0.0.0 bind then fails, which Core
 	// logs and tolerates); where it has none, "::" fails and 0.0.0.0 binds.
+	// Knots exits when any rpcbind it was given fails: it gets "::" alone,
+	// which takes IPv4 too wherever the kernel has IPv6.
 	b.WriteString("rpcbind=::\n")
-	b.WriteString("rpcbind=0.0.0.0\n")
+	if g.Implementation != v1alpha1.ImplementationKnots {
+		b.WriteString("rpcbind=0.0.0.0\n")
+	}
 	// The operator reaches nodes by pod IP; rpcauth guards every call.
 	b.WriteString("rpcallowip=0.0.0.0/0\n")
 	b.WriteString("rpcallowip=::/0\n")
@@ -107,7 +116,7 @@ func NodeConfig(n *v1alpha1.BitcoinNetwork) string {
 		// have. Added peers still connect; listen=1 above stays (connect
 		// alone would turn listening off).
 		b.WriteString("connect=0\n")
-		if _, set := n.Spec.Config["maxtipage"]; !set {
+		if _, set := g.Config["maxtipage"]; !set {
 			// A regtest chain's genesis is from 2011: with Core's default
 			// of a day, a network without a recent block stays (or after a
 			// restart falls back) in initial block download, where nodes
@@ -115,7 +124,7 @@ func NodeConfig(n *v1alpha1.BitcoinNetwork) string {
 			b.WriteString("maxtipage=" + strconv.Itoa(regtestMaxTipAge) + "\n")
 		}
 	}
-	writeOptions(&b, n.Spec.Config)
+	writeOptions(&b, g.Config)
 	return b.String()
 }
 
@@ -123,7 +132,7 @@ func NodeConfig(n *v1alpha1.BitcoinNetwork) string {
 // config hash) does not depend on map order. An option the operator owns,
 // or one that would not be one line of the file, is never written, whatever
 // the API server let through (CheckConfig reports it).
-func writeOptions(b *strings.Builder, config map[string]v1alpha1.ConfigValue) {
+func writeOptions(b *strings.Builder, config v1alpha1.NodeConfig) {
 	var lines []string
 	for _, k := range slices.Sorted(maps.Keys(config)) {
 		if optionProblem(k, string(config[k])) == "" {
@@ -139,11 +148,17 @@ func writeOptions(b *strings.Builder, config map[string]v1alpha1.ConfigValue) {
 	}
 }
 
-// DesiredConfigMap renders the ConfigMap holding the node configuration.
+// DesiredConfigMap renders the ConfigMap holding the node configuration of
+// every group: node.conf for a network of one group, <group>.conf each
+// with spec.groups.
 func DesiredConfigMap(n *v1alpha1.BitcoinNetwork) *corev1.ConfigMap {
+	data := map[string]string{}
+	for _, g := range Groups(n) {
+		data[configKey(g)] = NodeConfig(n, g)
+	}
 	return &corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: objectMeta(n, ConfigMapName(n)),
-		Data:       map[string]string{configFile: NodeConfig(n)},
+		Data:       data,
 	}
 }

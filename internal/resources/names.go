@@ -134,15 +134,37 @@ func Selector(n *v1alpha1.BitcoinNetwork) labels.Selector {
 	return labels.SelectorFromSet(SelectorLabels(n))
 }
 
-// Labels are the labels of every object of a network.
+// Labels are the labels of every object of a network. A network of one
+// group also says its implementation (its groups' objects do each, see
+// GroupLabels).
 func Labels(n *v1alpha1.BitcoinNetwork) map[string]string {
 	l := SelectorLabels(n)
 	maps.Copy(l, map[string]string{
-		LabelPartOf:         partOf,
-		LabelManagedBy:      ManagedByValue,
-		LabelImplementation: string(n.Spec.Implementation),
-		LabelChain:          string(n.Spec.Chain),
+		LabelPartOf:    partOf,
+		LabelManagedBy: ManagedByValue,
+		LabelChain:     string(n.Spec.Chain),
 	})
+	if len(n.Spec.Groups) == 0 {
+		l[LabelImplementation] = string(Groups(n)[0].Implementation)
+	}
+	return l
+}
+
+// GroupSelectorLabels select the pods of one group: a network of one group
+// keeps the network's selector.
+func GroupSelectorLabels(n *v1alpha1.BitcoinNetwork, g Group) map[string]string {
+	l := SelectorLabels(n)
+	if g.Name != "" {
+		l[LabelGroup] = g.Name
+	}
+	return l
+}
+
+// GroupLabels are the labels of a group's StatefulSet and pods.
+func GroupLabels(n *v1alpha1.BitcoinNetwork, g Group) map[string]string {
+	l := Labels(n)
+	maps.Copy(l, GroupSelectorLabels(n, g))
+	l[LabelImplementation] = string(g.Implementation)
 	return l
 }
 

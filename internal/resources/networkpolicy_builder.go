@@ -17,6 +17,8 @@ limitations under the License.
 package resources
 
 import (
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -55,13 +57,19 @@ func DesiredNetworkPolicy(n *v1alpha1.BitcoinNetwork, operatorNamespace string) 
 		{To: []networkingv1.NetworkPolicyPeer{{PodSelector: &nodes}}, Ports: []networkingv1.NetworkPolicyPort{p2p}},
 	}
 	if n.Spec.Chain != v1alpha1.ChainRegtest {
-		public := PortsFor(n.Spec.Implementation, n.Spec.Chain).P2P
+		var ports []networkingv1.NetworkPolicyPort
+		for _, g := range Groups(n) {
+			public := ptr.To(intstr.FromInt32(PortsFor(g.Implementation, n.Spec.Chain).P2P))
+			if !slices.ContainsFunc(ports, func(p networkingv1.NetworkPolicyPort) bool { return *p.Port == *public }) {
+				ports = append(ports, networkingv1.NetworkPolicyPort{Protocol: tcp, Port: public})
+			}
+		}
 		egress = append(egress, networkingv1.NetworkPolicyEgressRule{
 			To: []networkingv1.NetworkPolicyPeer{
 				{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0", Except: []string{"169.254.0.0/16"}}},
 				{IPBlock: &networkingv1.IPBlock{CIDR: "::/0", Except: []string{"fe80::/10"}}},
 			},
-			Ports: []networkingv1.NetworkPolicyPort{{Protocol: tcp, Port: ptr.To(intstr.FromInt32(public))}},
+			Ports: ports,
 		})
 	}
 	return &networkingv1.NetworkPolicy{

@@ -17,6 +17,7 @@ limitations under the License.
 package resources
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"maps"
@@ -48,12 +49,26 @@ func testNetwork(impl v1alpha1.Implementation, chain v1alpha1.Chain) *v1alpha1.B
 	return &v1alpha1.BitcoinNetwork{
 		ObjectMeta: metav1.ObjectMeta{Name: "net", Namespace: "btc", UID: "8c0d5f8e-4c5e-4b44-9a1b-0c8e2d1f7a10", Generation: 1},
 		Spec: v1alpha1.BitcoinNetworkSpec{
-			Nodes: 3, Chain: chain, Implementation: impl, Topology: v1alpha1.TopologyMesh,
+			Nodes: ptr.To[int32](3), Chain: chain, Implementation: impl, Topology: v1alpha1.TopologyMesh,
 			Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
 				corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("256Mi"),
 			}},
 		},
 	}
+}
+
+// mixedNetwork is a network of four groups: two Bitcoin Core releases,
+// Knots and btcd, each with two nodes.
+func mixedNetwork() *v1alpha1.BitcoinNetwork {
+	n := testNetwork(v1alpha1.ImplementationBitcoind, v1alpha1.ChainRegtest)
+	n.Spec.Nodes, n.Spec.Implementation, n.Spec.Resources = nil, "", corev1.ResourceRequirements{}
+	n.Spec.Groups = []v1alpha1.NodeGroup{
+		{Name: "core29", Nodes: 2, Implementation: v1alpha1.ImplementationBitcoind, Image: "example.org/bitcoind:29.3"},
+		{Name: "core30", Nodes: 2, Implementation: v1alpha1.ImplementationBitcoind, Image: "example.org/bitcoind:30.0", Config: v1alpha1.NodeConfig{"txindex": "1"}},
+		{Name: "knots", Nodes: 2, Implementation: v1alpha1.ImplementationKnots, Image: "example.org/knots:29.3.knots20260210"},
+		{Name: "btcd", Nodes: 2, Implementation: v1alpha1.ImplementationBtcd, Image: "example.org/btcd:v0.25.0"},
+	}
+	return n
 }
 
 var allChains = []v1alpha1.Chain{v1alpha1.ChainRegtest, v1alpha1.ChainSignet, v1alpha1.ChainTestnet3, v1alpha1.ChainTestnet4}
@@ -82,14 +97,18 @@ func TestRenderedObjectsMatchGoldenFiles(t *testing.T) {
 		withStorage.Spec.NodeSelector = map[string]string{"disk": "ssd"}
 		cases = append(cases, tc{fmt.Sprintf("%s-signet-storage", impl), withStorage})
 	}
+	cases = append(cases, tc{"groups-regtest", mixedNetwork()})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var docs []string
-			for _, obj := range []any{
-				DesiredConfigMap(c.n),
-				DesiredService(c.n),
-				DesiredStatefulSet(c.n, NodeParams{Image: "example.org/node:1", CredentialsHash: "credentials-hash", VolumeGroup: ptr.To(NodeGroup(c.n.Spec.Implementation))}),
-			} {
+			objs := []any{DesiredConfigMap(c.n), DesiredService(c.n)}
+			if HasImplementation(c.n, v1alpha1.ImplementationBtcd) && len(c.n.Spec.Groups) > 0 {
+				objs = append(objs, DesiredBtcdConfigSecret(c.n, Credentials{User: "u", Password: "p"}, "mzminer"))
+			}
+			for _, g := range Groups(c.n) {
+				objs = append(objs, DesiredStatefulSet(c.n, g, NodeParams{Image: cmp.Or(g.Image, "example.org/node:1"), CredentialsHash: "credentials-hash", VolumeGroup: ptr.To(NodeGroup(g.Implementation))}))
+			}
+			for _, obj := range objs {
 				b, err := yaml.Marshal(obj)
 				if err != nil {
 					t.Fatal(err)
@@ -126,7 +145,7 @@ func TestNodePodsPassRestrictedPodSecurity(t *testing.T) {
 		n.Spec.Storage = &v1alpha1.StorageSpec{Size: resource.MustParse("1Gi")}
 		for _, storage := range []*v1alpha1.StorageSpec{nil, n.Spec.Storage} {
 			n.Spec.Storage = storage
-			tmpl := DesiredStatefulSet(n, NodeParams{Image: "example.org/node:1"}).Spec.Template
+			tmpl := DesiredStatefulSet(n, Groups(n)[0], NodeParams{Image: "example.org/node:1"}).Spec.Template
 			results := evaluator.EvaluatePod(api.LevelVersion{Level: api.LevelRestricted, Version: api.LatestVersion()}, &tmpl.ObjectMeta, &tmpl.Spec)
 			for _, r := range results {
 				if !r.Allowed {
@@ -142,7 +161,7 @@ func TestPortsAreExplicitInConfigAndService(t *testing.T) {
 		for _, chain := range allChains {
 			n := testNetwork(impl, chain)
 			ports := PortsFor(impl, chain)
-			conf := NodeConfig(n)
+			conf := NodeConfig(n, Groups(n)[0])
 			wantRPC, wantP2P := fmt.Sprintf("rpcport=%d\n", ports.RPC), fmt.Sprintf("port=%d\n", ports.P2P)
 			if impl == v1alpha1.ImplementationBtcd {
 				wantRPC, wantP2P = fmt.Sprintf("rpclisten=:%d\n", ports.RPC), fmt.Sprintf("listen=:%d\n", ports.P2P)
@@ -167,7 +186,7 @@ func TestBitcoindOptionsGoIntoTheChainSection(t *testing.T) {
 	} {
 		n := testNetwork(v1alpha1.ImplementationBitcoind, chain)
 		n.Spec.Config = map[string]v1alpha1.ConfigValue{"addnode": "seed.example:1"}
-		conf := NodeConfig(n)
+		conf := NodeConfig(n, Groups(n)[0])
 		at := strings.Index(conf, section+"\n")
 		if at < 0 {
 			t.Fatalf("%s: no %s section:\n%s", chain, section, conf)
@@ -182,21 +201,21 @@ func TestBitcoindOptionsGoIntoTheChainSection(t *testing.T) {
 
 func TestConfigHashChangesWithConfigAndCredentialsOnly(t *testing.T) {
 	n := testNetwork(v1alpha1.ImplementationBitcoind, v1alpha1.ChainRegtest)
-	base := ConfigHash(n, "a")
-	if ConfigHash(n, "a") != base {
+	base := ConfigHash(n, Groups(n)[0], "a")
+	if ConfigHash(n, Groups(n)[0], "a") != base {
 		t.Fatal("config hash is not deterministic")
 	}
-	if ConfigHash(n, "b") == base {
+	if ConfigHash(n, Groups(n)[0], "b") == base {
 		t.Error("new credentials do not change the hash")
 	}
 	scaled := n.DeepCopy()
-	scaled.Spec.Nodes = 7
-	if ConfigHash(scaled, "a") != base {
+	scaled.Spec.Nodes = ptr.To[int32](7)
+	if ConfigHash(scaled, Groups(scaled)[0], "a") != base {
 		t.Error("scaling changes the hash, which would restart every node")
 	}
 	configured := n.DeepCopy()
 	configured.Spec.Config = map[string]v1alpha1.ConfigValue{"txindex": "1"}
-	if ConfigHash(configured, "a") == base {
+	if ConfigHash(configured, Groups(configured)[0], "a") == base {
 		t.Error("a config change does not change the hash")
 	}
 }
@@ -272,13 +291,14 @@ func TestMaxConnectionsMustLeaveInboundSlotsForThePlan(t *testing.T) {
 		{v1alpha1.ImplementationBitcoind, v1alpha1.TopologyMesh, 17, "18", "set maxconnections to at least 19"},
 		{v1alpha1.ImplementationBitcoind, v1alpha1.TopologyMesh, 3, "12", ""},
 		{v1alpha1.ImplementationBitcoind, v1alpha1.TopologyRing, 50, "12", ""},
-		{v1alpha1.ImplementationBitcoind, v1alpha1.TopologyMesh, 100, "16", "plans up to 7 inbound connections"},
+		{v1alpha1.ImplementationBitcoind, v1alpha1.TopologyMesh, 100, "16", "plans up to 18 inbound connections"},
+		{v1alpha1.ImplementationBitcoind, v1alpha1.TopologyMesh, 100, "29", ""},
 		{v1alpha1.ImplementationBitcoind, v1alpha1.TopologyNone, 100, "12", ""},
 		// btcd has no maxconnections; the option is Core's.
 		{v1alpha1.ImplementationBtcd, v1alpha1.TopologyMesh, 17, "12", ""},
 	} {
 		n := testNetwork(tc.impl, v1alpha1.ChainRegtest)
-		n.Spec.Topology, n.Spec.Nodes = tc.topology, tc.nodes
+		n.Spec.Topology, n.Spec.Nodes = tc.topology, ptr.To(tc.nodes)
 		n.Spec.Config = map[string]v1alpha1.ConfigValue{"maxconnections": v1alpha1.ConfigValue(tc.max)}
 		err := CheckConfig(n)
 		switch {
@@ -316,7 +336,7 @@ func TestPersistentVolumesAreWritableByTheNodeUnlessTheClusterAssignsGroups(t *t
 	for _, impl := range allImplementations {
 		n := testNetwork(impl, v1alpha1.ChainRegtest)
 		pod := func(group *int64) *corev1.PodSecurityContext {
-			return DesiredStatefulSet(n, NodeParams{Image: "x", VolumeGroup: group}).Spec.Template.Spec.SecurityContext
+			return DesiredStatefulSet(n, Groups(n)[0], NodeParams{Image: "x", VolumeGroup: group}).Spec.Template.Spec.SecurityContext
 		}
 		if sc := pod(ptr.To(NodeGroup(impl))); sc.FSGroup != nil {
 			t.Errorf("%s without storage: fsGroup %d, want none (emptyDir is writable)", impl, *sc.FSGroup)
@@ -379,7 +399,7 @@ func TestCredentialsHashRevealsNothingAboutThePassword(t *testing.T) {
 func TestBtcdGetsItsCredentialsFromAFileNotItsCommandLine(t *testing.T) {
 	n := testNetwork(v1alpha1.ImplementationBtcd, v1alpha1.ChainRegtest)
 	password := "p@ss \"word\"\n#not a comment"
-	c := DesiredStatefulSet(n, NodeParams{Image: "x"}).Spec.Template.Spec.Containers[0]
+	c := DesiredStatefulSet(n, Groups(n)[0], NodeParams{Image: "x"}).Spec.Template.Spec.Containers[0]
 	for _, a := range c.Args {
 		if strings.Contains(a, "rpcpass") || strings.Contains(a, "rpcuser") {
 			t.Errorf("argument %q carries credentials", a)
@@ -391,10 +411,10 @@ func TestBtcdGetsItsCredentialsFromAFileNotItsCommandLine(t *testing.T) {
 		}
 	}
 	conf := string(DesiredBtcdConfigSecret(n, Credentials{User: "bitcoin", Password: password}, "").Data["node.conf"])
-	if !strings.HasPrefix(conf, NodeConfig(n)) || !strings.Contains(conf, "\nrpcpass="+strconv.Quote(password)+"\n") {
+	if !strings.HasPrefix(conf, NodeConfig(n, Groups(n)[0])) || !strings.Contains(conf, "\nrpcpass="+strconv.Quote(password)+"\n") {
 		t.Errorf("btcd configuration:\n%s", conf)
 	}
-	if strings.Count(conf, "\n") != strings.Count(NodeConfig(n), "\n")+3 {
+	if strings.Count(conf, "\n") != strings.Count(NodeConfig(n, Groups(n)[0]), "\n")+3 {
 		t.Errorf("the credentials took more than their three lines:\n%s", conf)
 	}
 }

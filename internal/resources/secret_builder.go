@@ -81,7 +81,7 @@ func CheckCredentials(impl v1alpha1.Implementation, c Credentials) error {
 			return fmt.Errorf("key %q contains a NUL byte, which no node process can receive; remove it", kv[0])
 		}
 	}
-	if impl != v1alpha1.ImplementationBitcoind {
+	if !impl.BitcoinCore() {
 		return nil
 	}
 	if strings.Contains(c.User, ":") {
@@ -180,24 +180,32 @@ func FingerprintKey(s *corev1.Secret) ([]byte, error) {
 	return key, nil
 }
 
-// DesiredBtcdConfigSecret renders the Secret a btcd node reads its
-// configuration from: the network's configuration (as in the ConfigMap) and
-// the RPC credentials. btcd takes credentials only as flags or from its
-// config file, and flags would show the password in the node's command line.
+// DesiredBtcdConfigSecret renders the Secret btcd nodes read their
+// configuration from: each btcd group's configuration (as in the
+// ConfigMap) and the RPC credentials. btcd takes credentials only as flags
+// or from its config file, and flags would show the password in the node's
+// command line.
 func DesiredBtcdConfigSecret(n *v1alpha1.BitcoinNetwork, c Credentials, miningAddress string) *corev1.Secret {
-	// Quoted values are unquoted by btcd's config parser: any password is
-	// one line, with no comment or whitespace trimmed.
-	conf := NodeConfig(n) + "# RPC credentials from " + RPCSecretName(n) + "\n" +
-		"rpcuser=" + strconv.Quote(c.User) + "\n" + "rpcpass=" + strconv.Quote(c.Password) + "\n"
-	if miningAddress != "" {
-		// btcd's generate RPC pays to this address (spec.regtest).
-		conf += "# blocks the operator mines pay to\nminingaddr=" + miningAddress + "\n"
+	data := map[string][]byte{}
+	for _, g := range Groups(n) {
+		if g.Implementation != v1alpha1.ImplementationBtcd {
+			continue
+		}
+		// Quoted values are unquoted by btcd's config parser: any password
+		// is one line, with no comment or whitespace trimmed.
+		conf := NodeConfig(n, g) + "# RPC credentials from " + RPCSecretName(n) + "\n" +
+			"rpcuser=" + strconv.Quote(c.User) + "\n" + "rpcpass=" + strconv.Quote(c.Password) + "\n"
+		if miningAddress != "" {
+			// btcd's generate RPC pays to this address (spec.regtest).
+			conf += "# blocks the operator mines pay to\nminingaddr=" + miningAddress + "\n"
+		}
+		data[configKey(g)] = []byte(conf)
 	}
 	return &corev1.Secret{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
 		ObjectMeta: objectMeta(n, BtcdConfigSecretName(n)),
 		Type:       corev1.SecretTypeOpaque,
-		Data:       map[string][]byte{configFile: []byte(conf)},
+		Data:       data,
 	}
 }
 
@@ -232,9 +240,11 @@ func NewMinerSecret(n *v1alpha1.BitcoinNetwork) (*corev1.Secret, error) {
 }
 
 // MinerAddressType is the address type a network's generated key pays to:
-// segwit on Bitcoin Core, legacy on btcd (see miner.P2PKH).
+// segwit on Bitcoin Core, legacy where a group runs btcd (see miner.P2PKH:
+// btcd's regtest activates segwit only at 432 blocks, and would refuse the
+// coins' spends from its mempool before).
 func MinerAddressType(n *v1alpha1.BitcoinNetwork) miner.AddressType {
-	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
+	if HasImplementation(n, v1alpha1.ImplementationBtcd) {
 		return miner.P2PKH
 	}
 	return miner.P2WPKH

@@ -33,8 +33,11 @@ const (
 // DesiredService renders the network's headless Service. It gives every node
 // a stable DNS name and publishes nodes before they are ready, so peers can
 // find a node while it starts.
+//
+// Its rpc port is the first group's RPC port; each pod's own is its
+// container's named port rpc (btcd's differs from Bitcoin Core's).
 func DesiredService(n *v1alpha1.BitcoinNetwork) *corev1.Service {
-	ports := PortsFor(n.Spec.Implementation, n.Spec.Chain)
+	ports := PortsFor(Groups(n)[0].Implementation, n.Spec.Chain)
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
 		ObjectMeta: objectMeta(n, ServiceName(n)),

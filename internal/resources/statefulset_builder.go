@@ -67,42 +67,44 @@ func NodeGroup(impl v1alpha1.Implementation) int64 {
 	return 101
 }
 
-// ConfigHash is the pod template annotation value: it changes whenever the
-// node configuration file or the RPC credentials change. It is derived from
-// nothing secret (see CredentialsHash).
-func ConfigHash(n *v1alpha1.BitcoinNetwork, credentialsHash string) string {
+// ConfigHash is the pod template annotation value of a group: it changes
+// whenever the group's node configuration file or the RPC credentials
+// change. It is derived from nothing secret (see CredentialsHash).
+func ConfigHash(n *v1alpha1.BitcoinNetwork, g Group, credentialsHash string) string {
 	h := sha256.New()
-	h.Write([]byte(NodeConfig(n)))
+	h.Write([]byte(NodeConfig(n, g)))
 	h.Write([]byte{0})
 	h.Write([]byte(credentialsHash))
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
-// DesiredStatefulSet renders the StatefulSet that runs the nodes.
-func DesiredStatefulSet(n *v1alpha1.BitcoinNetwork, p NodeParams) *appsv1.StatefulSet {
+// DesiredStatefulSet renders the StatefulSet that runs a group's nodes.
+func DesiredStatefulSet(n *v1alpha1.BitcoinNetwork, g Group, p NodeParams) *appsv1.StatefulSet {
+	meta := objectMeta(n, GroupStatefulSetName(n, g))
+	meta.Labels = GroupLabels(n, g)
 	sts := &appsv1.StatefulSet{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
-		ObjectMeta: objectMeta(n, StatefulSetName(n)),
+		ObjectMeta: meta,
 		Spec: appsv1.StatefulSetSpec{
-			Replicas:    ptr.To(n.Spec.Nodes),
+			Replicas:    ptr.To(g.Nodes),
 			ServiceName: ServiceName(n),
-			Selector:    &metav1.LabelSelector{MatchLabels: SelectorLabels(n)},
+			Selector:    &metav1.LabelSelector{MatchLabels: GroupSelectorLabels(n, g)},
 			// Nodes are peers, not a quorum: start and stop them together.
 			PodManagementPolicy: appsv1.ParallelPodManagement,
 			UpdateStrategy:      appsv1.StatefulSetUpdateStrategy{Type: appsv1.RollingUpdateStatefulSetStrategyType},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{
-					Labels:      Labels(n),
-					Annotations: map[string]string{AnnotationConfigHash: ConfigHash(n, p.CredentialsHash)},
+					Labels:      GroupLabels(n, g),
+					Annotations: map[string]string{AnnotationConfigHash: ConfigHash(n, g, p.CredentialsHash)},
 				},
-				Spec: podSpec(n, p),
+				Spec: podSpec(n, g, p),
 			},
 		},
 	}
 	if s := n.Spec.Storage; s != nil {
 		sts.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
-			ObjectMeta: metav1.ObjectMeta{Name: volumeData, Labels: Labels(n)},
+			ObjectMeta: metav1.ObjectMeta{Name: volumeData, Labels: GroupLabels(n, g)},
 			Spec: corev1.PersistentVolumeClaimSpec{
 				AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 				StorageClassName: s.StorageClassName,
@@ -124,12 +126,17 @@ func orRetain(p appsv1.PersistentVolumeClaimRetentionPolicyType) appsv1.Persiste
 	return p
 }
 
-func podSpec(n *v1alpha1.BitcoinNetwork, p NodeParams) corev1.PodSpec {
-	config := corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName(n)}}}
-	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
+func podSpec(n *v1alpha1.BitcoinNetwork, g Group, p NodeParams) corev1.PodSpec {
+	// A group's pods see their own group's configuration as node.conf.
+	var items []corev1.KeyToPath
+	if g.Name != "" {
+		items = []corev1.KeyToPath{{Key: configKey(g), Path: configFile}}
+	}
+	config := corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName(n)}, Items: items}}
+	if g.Implementation == v1alpha1.ImplementationBtcd {
 		// btcd's configuration holds its credentials (see
 		// DesiredBtcdConfigSecret).
-		config = corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: BtcdConfigSecretName(n)}}
+		config = corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: BtcdConfigSecretName(n), Items: items}}
 	}
 	volumes := []corev1.Volume{
 		{Name: volumeConfig, VolumeSource: config},
@@ -138,7 +145,7 @@ func podSpec(n *v1alpha1.BitcoinNetwork, p NodeParams) corev1.PodSpec {
 	if n.Spec.Storage == nil {
 		volumes = append(volumes, corev1.Volume{Name: volumeData, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
 	}
-	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
+	if g.Implementation == v1alpha1.ImplementationBtcd {
 		volumes = append(volumes, corev1.Volume{Name: volumeTLS, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
 			SecretName: TLSSecretName(n),
 			Items: []corev1.KeyToPath{
@@ -163,18 +170,18 @@ func podSpec(n *v1alpha1.BitcoinNetwork, p NodeParams) corev1.PodSpec {
 		// bitcoind flushes its chain state on SIGTERM; give it time.
 		TerminationGracePeriodSeconds: ptr.To[int64](120),
 		SecurityContext:               securityContext,
-		Containers:                    []corev1.Container{nodeContainer(n, p)},
+		Containers:                    []corev1.Container{nodeContainer(n, g, p)},
 		Volumes:                       volumes,
-		NodeSelector:                  n.Spec.NodeSelector,
-		Tolerations:                   n.Spec.Tolerations,
-		Affinity:                      n.Spec.Affinity,
+		NodeSelector:                  g.NodeSelector,
+		Tolerations:                   g.Tolerations,
+		Affinity:                      g.Affinity,
 	}
 }
 
-func nodeContainer(n *v1alpha1.BitcoinNetwork, p NodeParams) corev1.Container {
-	ports := PortsFor(n.Spec.Implementation, n.Spec.Chain)
+func nodeContainer(n *v1alpha1.BitcoinNetwork, g Group, p NodeParams) corev1.Container {
+	ports := PortsFor(g.Implementation, n.Spec.Chain)
 	c := corev1.Container{
-		Name:            string(n.Spec.Implementation),
+		Name:            string(g.Implementation),
 		Image:           p.Image,
 		ImagePullPolicy: corev1.PullIfNotPresent,
 		Ports: []corev1.ContainerPort{
@@ -184,7 +191,7 @@ func nodeContainer(n *v1alpha1.BitcoinNetwork, p NodeParams) corev1.Container {
 		// The root filesystem is read-only: HOME points at the data volume
 		// for anything a node writes next to its data.
 		Env:       []corev1.EnvVar{{Name: "HOME", Value: DataDir}},
-		Resources: n.Spec.Resources,
+		Resources: g.Resources,
 		SecurityContext: &corev1.SecurityContext{
 			AllowPrivilegeEscalation: ptr.To(false),
 			ReadOnlyRootFilesystem:   ptr.To(true),
@@ -201,7 +208,7 @@ func nodeContainer(n *v1alpha1.BitcoinNetwork, p NodeParams) corev1.Container {
 		StartupProbe:  tcpProbe(PortNameRPC, 5, 120),
 		LivenessProbe: tcpProbe(PortNameRPC, 20, 6),
 	}
-	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
+	if g.Implementation == v1alpha1.ImplementationBtcd {
 		c.Command = []string{"btcd"}
 		c.Args = []string{"--configfile=" + ConfigFilePath}
 		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: volumeTLS, MountPath: TLSDir, ReadOnly: true})

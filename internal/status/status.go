@@ -78,6 +78,10 @@ type Peering struct {
 	Addresses []string
 	// Sync is the InSync verdict; nil when no node was asked.
 	Sync *Sync
+	// TipHeight and TipHash are the best block (by chain work) a node
+	// reported.
+	TipHeight int64
+	TipHash   string
 	// Mining is what the operator mined, if anything this pass or before.
 	Mining *Mining
 }
@@ -86,6 +90,8 @@ type Peering struct {
 type Mining struct {
 	// InitialBlocksHeight is set once the initial blocks are there.
 	InitialBlocksHeight int64
+	// Node is the node that mines.
+	Node string
 	// LastBlockHeight and LastBlockTime describe the last block mined.
 	LastBlockHeight int64
 	LastBlockTime   time.Time
@@ -99,6 +105,7 @@ type NodePeering struct {
 	Headers              int64
 	InitialBlockDownload *bool
 	UserAgent            string
+	MempoolTransactions  *int64
 	// Message is the RPC error of the last call, without credentials.
 	Message string
 }
@@ -113,15 +120,12 @@ type Problem struct {
 // Observed is what the controller saw of a network in one reconcile.
 type Observed struct {
 	Network *v1alpha1.BitcoinNetwork
-	// Pods are the pods carrying the network's labels; only those its
-	// StatefulSet controls are its nodes.
+	// Pods are the pods carrying the network's labels; only those a
+	// group's StatefulSet controls are its nodes.
 	Pods []corev1.Pod
-	// StatefulSet is the network's StatefulSet as the API server last
-	// returned it; nil when the operator applied none (see Problem).
-	StatefulSet *appsv1.StatefulSet
-	// DesiredConfigHash is the pod template's config hash the operator
-	// applied; empty when it could not render one (see Problem).
-	DesiredConfigHash string
+	// Groups are the network's groups, in spec order, with what the
+	// operator applied for them.
+	Groups []GroupObserved
 	// Problem, when set, makes the network Degraded: the spec of this
 	// generation was not applied.
 	Problem *Problem
@@ -137,6 +141,20 @@ type Observed struct {
 	MiningAddress, MinerSecretName string
 }
 
+// GroupObserved is one group of a network as the object controller left
+// it.
+type GroupObserved struct {
+	resources.Group
+	// StatefulSet is the group's StatefulSet as the API server last
+	// returned it (or the cache has it); nil when there is none.
+	StatefulSet *appsv1.StatefulSet
+	// DesiredConfigHash is the pod template's config hash the operator
+	// applied; empty when it could not render one (see Problem).
+	DesiredConfigHash string
+	// Image is the group's image: its spec's or the operator's default.
+	Image string
+}
+
 // Compute returns the network's new status. Each condition is set once, so
 // its last transition time moves only when its status changes.
 //
@@ -148,8 +166,10 @@ type Observed struct {
 func Compute(o Observed) v1alpha1.BitcoinNetworkStatus {
 	n := o.Network
 	nodes := nodeStatuses(o)
+	want := resources.TotalNodes(n)
 	st := v1alpha1.BitcoinNetworkStatus{
 		ObservedGeneration: n.Generation,
+		DesiredNodes:       want,
 		CurrentNodes:       int32(len(nodes)),
 		Selector:           resources.Selector(n).String(),
 		RPCSecretName:      resources.RPCSecretName(n),
@@ -160,8 +180,13 @@ func Compute(o Observed) v1alpha1.BitcoinNetworkStatus {
 	if o.Peering != nil {
 		st.PeerAddresses = o.Peering.Addresses
 	}
-	st.TipHeight, st.TipHash = tip(n, nodes, o.Peering)
+	if o.Peering != nil {
+		st.TipHeight, st.TipHash = o.Peering.TipHeight, o.Peering.TipHash
+	} else {
+		st.TipHeight, st.TipHash = n.Status.TipHeight, n.Status.TipHash
+	}
 	st.Mining = mining(o)
+	st.Groups = groupStatuses(o, nodes)
 	if o.Problem != nil {
 		st.ObservedGeneration = n.Status.ObservedGeneration
 	}
@@ -176,7 +201,6 @@ func Compute(o Observed) v1alpha1.BitcoinNetworkStatus {
 		})
 	}
 
-	want := n.Spec.Nodes
 	if o.Problem != nil {
 		set(v1alpha1.ConditionDegraded, metav1.ConditionTrue, o.Problem.Reason, o.Problem.Message)
 	} else {
@@ -211,7 +235,7 @@ func Compute(o Observed) v1alpha1.BitcoinNetworkStatus {
 		set(v1alpha1.ConditionReady, metav1.ConditionFalse, o.Problem.Reason, o.Problem.Message)
 	case want == 0 && st.CurrentNodes == 0:
 		set(v1alpha1.ConditionReady, metav1.ConditionTrue, ReasonScaledToZero,
-			"spec.nodes is 0: no node runs; configuration, credentials and volumes are kept.")
+			"No node is asked for: none runs; configuration, credentials and volumes are kept.")
 	case st.ReadyNodes != want || st.CurrentNodes != want:
 		set(v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonNodesNotReady,
 			fmt.Sprintf("%d of %d nodes are ready.", st.ReadyNodes, want))
@@ -227,22 +251,6 @@ func Compute(o Observed) v1alpha1.BitcoinNetworkStatus {
 	return st
 }
 
-// tip is the best block the nodes report: from this pass, or kept from the
-// last status while the peers were not checked.
-func tip(n *v1alpha1.BitcoinNetwork, nodes []v1alpha1.NodeStatus, p *Peering) (int64, string) {
-	if p == nil {
-		return n.Status.TipHeight, n.Status.TipHash
-	}
-	var height int64
-	var hash string
-	for _, node := range nodes {
-		if node.BestBlockHash != "" && (node.BlockHeight > height || hash == "") {
-			height, hash = node.BlockHeight, node.BestBlockHash
-		}
-	}
-	return height, hash
-}
-
 // mining is the status of a regtest network's mining: where blocks go,
 // and what was mined, kept across passes (the initial blocks' height is
 // recorded once and never cleared).
@@ -252,10 +260,13 @@ func mining(o Observed) *v1alpha1.MiningStatus {
 	}
 	m := &v1alpha1.MiningStatus{Address: o.MiningAddress, MinerSecretName: o.MinerSecretName}
 	if old := o.Network.Status.Mining; old != nil {
-		m.InitialBlocksHeight, m.LastBlockHeight, m.LastBlockTime = old.InitialBlocksHeight, old.LastBlockHeight, old.LastBlockTime
+		m.InitialBlocksHeight, m.LastBlockHeight, m.LastBlockTime, m.Node = old.InitialBlocksHeight, old.LastBlockHeight, old.LastBlockTime, old.Node
 	}
 	if p := o.Peering; p != nil && p.Mining != nil {
 		m.InitialBlocksHeight = max(m.InitialBlocksHeight, p.Mining.InitialBlocksHeight)
+		if p.Mining.Node != "" {
+			m.Node = p.Mining.Node
+		}
 		if !p.Mining.LastBlockTime.IsZero() {
 			m.LastBlockHeight, m.LastBlockTime = p.Mining.LastBlockHeight, &metav1.Time{Time: p.Mining.LastBlockTime.Truncate(time.Second)}
 		}
@@ -264,11 +275,23 @@ func mining(o Observed) *v1alpha1.MiningStatus {
 }
 
 // rollOut says why the nodes do not all run the current pod template yet,
-// from what the StatefulSet controller reports and the pods' config
-// hashes; "" when they do.
+// from what each group's StatefulSet controller reports and the pods'
+// config hashes; "" when they do.
 func rollOut(o Observed) string {
-	want := o.Network.Spec.Nodes
-	if sts := o.StatefulSet; sts != nil {
+	for _, g := range o.Groups {
+		if why := groupRollOut(o, g); why != "" {
+			if g.Name != "" {
+				return "Group " + g.Name + ": " + why
+			}
+			return why
+		}
+	}
+	return ""
+}
+
+func groupRollOut(o Observed, g GroupObserved) string {
+	want := g.Nodes
+	if sts := g.StatefulSet; sts != nil {
 		s := sts.Status
 		switch {
 		case s.ObservedGeneration < sts.Generation:
@@ -279,12 +302,12 @@ func rollOut(o Observed) string {
 			return fmt.Sprintf("%d of %d nodes run the current pod template.", s.UpdatedReplicas, want)
 		}
 	}
-	if o.DesiredConfigHash == "" {
+	if g.DesiredConfigHash == "" {
 		return ""
 	}
 	outdated := 0
-	for _, p := range controlledPods(o) {
-		if p.Annotations[resources.AnnotationConfigHash] != o.DesiredConfigHash {
+	for _, p := range GroupPods(o.Pods, resources.GroupStatefulSetName(o.Network, g.Group), g.StatefulSet) {
+		if p.Annotations[resources.AnnotationConfigHash] != g.DesiredConfigHash {
 			outdated++
 		}
 	}
@@ -296,11 +319,12 @@ func rollOut(o Observed) string {
 
 func setPeersConnected(o Observed, current int32, set func(string, metav1.ConditionStatus, string, string)) {
 	n := o.Network
+	want := resources.TotalNodes(n)
 	switch {
 	case n.Spec.Topology == v1alpha1.TopologyNone:
 		set(v1alpha1.ConditionPeersConnected, metav1.ConditionTrue, ReasonTopologyNone,
 			"spec.topology is none: the operator adds and removes no peers.")
-	case n.Spec.Nodes == 0:
+	case want == 0:
 		set(v1alpha1.ConditionPeersConnected, metav1.ConditionTrue, ReasonNoNodes, "No node runs.")
 	case o.Problem != nil:
 		set(v1alpha1.ConditionPeersConnected, metav1.ConditionUnknown, ReasonBlocked, "Peers are not checked until the network is reconciled.")
@@ -309,8 +333,8 @@ func setPeersConnected(o Observed, current int32, set func(string, metav1.Condit
 			"The last peer check failed: "+o.PeeringError+". The operator retries with backoff.")
 	case o.Peering == nil:
 		set(v1alpha1.ConditionPeersConnected, metav1.ConditionUnknown, ReasonChecking,
-			fmt.Sprintf("The operator is checking the peers of %d nodes (%s topology).", n.Spec.Nodes, n.Spec.Topology))
-	case o.Peering.WaitingEdges > 0 || current < n.Spec.Nodes:
+			fmt.Sprintf("The operator is checking the peers of %d nodes (%s topology).", want, n.Spec.Topology))
+	case o.Peering.WaitingEdges > 0 || current < want:
 		set(v1alpha1.ConditionPeersConnected, metav1.ConditionFalse, ReasonWaitingForNodes,
 			fmt.Sprintf("%d of %d planned connections are up; %d wait for nodes to become ready.",
 				o.Peering.ConnectedEdges, o.Peering.PlannedEdges+o.Peering.WaitingEdges, o.Peering.WaitingEdges))
@@ -323,52 +347,100 @@ func setPeersConnected(o Observed, current int32, set func(string, metav1.Condit
 	}
 }
 
-// nodeStatuses lists the nodes by ordinal: the live pods the network's
-// StatefulSet controls, one per ordinal. Peer and chain data come from the
-// last pass; until a pass has run on the spec's plan, a node keeps its
-// last observation (while it keeps its IP).
+// nodeStatuses lists the nodes by group (in spec order) and ordinal: the
+// live pods each group's StatefulSet controls, one per ordinal. Peer and
+// chain data come from the last pass; until a pass has run on the spec's
+// plan, a node keeps its last observation (while it keeps its IP).
 func nodeStatuses(o Observed) []v1alpha1.NodeStatus {
 	n := o.Network
-	byOrdinal := map[int32]v1alpha1.NodeStatus{}
-	for _, p := range controlledPods(o) {
-		ordinal, ok := Ordinal(resources.StatefulSetName(n), &p)
-		if _, dup := byOrdinal[ordinal]; !ok || dup {
-			continue
-		}
-		node := v1alpha1.NodeStatus{
-			Name:     p.Name,
-			Ordinal:  ordinal,
-			Ready:    PodReady(&p),
-			IP:       p.Status.PodIP,
-			NodeName: p.Spec.NodeName,
-			DNSName:  fmt.Sprintf("%s.%s.%s.svc.%s", p.Name, resources.ServiceName(n), n.Namespace, o.ClusterDomain),
-		}
-		switch {
-		case o.Peering != nil:
-			if np, ok := o.Peering.Nodes[p.Name]; ok {
-				node.Peers, node.ExpectedPeers, node.BlockHeight, node.Message = np.Peers, np.ExpectedPeers, np.BlockHeight, np.Message
-				node.BestBlockHash, node.Headers, node.InitialBlockDownload, node.UserAgent = np.BestBlockHash, np.Headers, np.InitialBlockDownload, np.UserAgent
+	var nodes []v1alpha1.NodeStatus
+	for _, g := range o.Groups {
+		stsName := resources.GroupStatefulSetName(n, g.Group)
+		byOrdinal := map[int32]v1alpha1.NodeStatus{}
+		for _, p := range GroupPods(o.Pods, stsName, g.StatefulSet) {
+			ordinal, _ := Ordinal(stsName, &p)
+			if _, dup := byOrdinal[ordinal]; dup {
+				continue
 			}
-		default:
-			for _, old := range n.Status.Nodes {
-				if old.Name == p.Name && old.IP == p.Status.PodIP {
-					node.Peers, node.ExpectedPeers, node.BlockHeight, node.Message = old.Peers, old.ExpectedPeers, old.BlockHeight, old.Message
-					node.BestBlockHash, node.Headers, node.InitialBlockDownload, node.UserAgent = old.BestBlockHash, old.Headers, old.InitialBlockDownload, old.UserAgent
-				}
-			}
+			byOrdinal[ordinal] = nodeStatus(o, g.Name, ordinal, &p)
 		}
-		byOrdinal[ordinal] = node
+		group := slices.Collect(maps.Values(byOrdinal))
+		slices.SortFunc(group, func(a, b v1alpha1.NodeStatus) int { return int(a.Ordinal - b.Ordinal) })
+		nodes = append(nodes, group...)
 	}
-	nodes := slices.Collect(maps.Values(byOrdinal))
-	slices.SortFunc(nodes, func(a, b v1alpha1.NodeStatus) int { return int(a.Ordinal - b.Ordinal) })
 	return nodes
 }
 
-func controlledPods(o Observed) []corev1.Pod { return ControlledPods(o.Pods, o.StatefulSet) }
+// nodeStatus is one node's status, from its pod and the last pass.
+func nodeStatus(o Observed, group string, ordinal int32, p *corev1.Pod) v1alpha1.NodeStatus {
+	n := o.Network
+	node := v1alpha1.NodeStatus{
+		Name:     p.Name,
+		Ordinal:  ordinal,
+		Group:    group,
+		Ready:    PodReady(p),
+		IP:       p.Status.PodIP,
+		NodeName: p.Spec.NodeName,
+		DNSName:  fmt.Sprintf("%s.%s.%s.svc.%s", p.Name, resources.ServiceName(n), n.Namespace, o.ClusterDomain),
+	}
+	if o.Peering != nil {
+		if np, ok := o.Peering.Nodes[p.Name]; ok {
+			node.Peers, node.ExpectedPeers, node.BlockHeight, node.Message = np.Peers, np.ExpectedPeers, np.BlockHeight, np.Message
+			node.BestBlockHash, node.Headers, node.InitialBlockDownload, node.UserAgent = np.BestBlockHash, np.Headers, np.InitialBlockDownload, np.UserAgent
+			node.MempoolTransactions = np.MempoolTransactions
+		}
+		return node
+	}
+	for _, old := range n.Status.Nodes {
+		if old.Name == p.Name && old.IP == p.Status.PodIP {
+			old.Name, old.Ordinal, old.Group, old.Ready, old.IP, old.NodeName, old.DNSName = node.Name, node.Ordinal, node.Group, node.Ready, node.IP, node.NodeName, node.DNSName
+			return old
+		}
+	}
+	return node
+}
 
-// ControlledPods are the live pods a network's StatefulSet controls: a pod
-// that merely carries the labels, or a look-alike name, is no node. Without
-// a StatefulSet (nothing applied yet) the pods' labels and names are all
+// groupStatuses sums up each group: its nodes and the versions they run.
+func groupStatuses(o Observed, nodes []v1alpha1.NodeStatus) []v1alpha1.GroupStatus {
+	out := make([]v1alpha1.GroupStatus, 0, len(o.Groups))
+	for _, g := range o.Groups {
+		gs := v1alpha1.GroupStatus{Name: g.Name, Implementation: g.Implementation, Image: g.Image, DesiredNodes: g.Nodes}
+		if gs.Name == "" {
+			gs.Name = o.Network.Name
+		}
+		for _, node := range nodes {
+			if node.Group != g.Name {
+				continue
+			}
+			gs.CurrentNodes++
+			if node.Ready {
+				gs.ReadyNodes++
+			}
+			if node.UserAgent != "" && !slices.Contains(gs.UserAgents, node.UserAgent) {
+				gs.UserAgents = append(gs.UserAgents, node.UserAgent)
+			}
+		}
+		slices.Sort(gs.UserAgents)
+		out = append(out, gs)
+	}
+	return out
+}
+
+// GroupPods are the live pods of a group: those its StatefulSet (sts, nil
+// when there is none yet) controls, named <stsName>-<ordinal>.
+func GroupPods(pods []corev1.Pod, stsName string, sts *appsv1.StatefulSet) []corev1.Pod {
+	var out []corev1.Pod
+	for _, p := range ControlledPods(pods, sts) {
+		if _, ok := Ordinal(stsName, &p); ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ControlledPods are the live pods a StatefulSet controls: a pod that
+// merely carries the labels, or a look-alike name, is no node. Without a
+// StatefulSet (nothing applied yet) the pods' labels and names are all
 // there is to go by.
 func ControlledPods(pods []corev1.Pod, sts *appsv1.StatefulSet) []corev1.Pod {
 	var out []corev1.Pod
@@ -384,15 +456,13 @@ func ControlledPods(pods []corev1.Pod, sts *appsv1.StatefulSet) []corev1.Pod {
 	return out
 }
 
-// Ordinal returns a StatefulSet pod's ordinal: from the pod-index label the
-// StatefulSet controller sets, or else from the name "<statefulset>-<n>".
+// Ordinal returns a StatefulSet pod's ordinal from its name
+// "<statefulset>-<n>" (a group's pods "<network>-<group>-<n>" are not the
+// pods of a StatefulSet "<network>": their suffix is no number).
 func Ordinal(statefulSet string, p *corev1.Pod) (int32, bool) {
 	suffix, ok := strings.CutPrefix(p.Name, statefulSet+"-")
 	if !ok {
 		return 0, false
-	}
-	if idx, has := p.Labels["apps.kubernetes.io/pod-index"]; has {
-		suffix = idx
 	}
 	i, err := strconv.ParseInt(suffix, 10, 32)
 	if err != nil || i < 0 {

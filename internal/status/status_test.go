@@ -32,7 +32,7 @@ import (
 func network(nodes int32) *v1alpha1.BitcoinNetwork {
 	return &v1alpha1.BitcoinNetwork{
 		ObjectMeta: metav1.ObjectMeta{Name: "net", Namespace: "btc", Generation: 4},
-		Spec:       v1alpha1.BitcoinNetworkSpec{Nodes: nodes, Chain: v1alpha1.ChainRegtest, Implementation: v1alpha1.ImplementationBitcoind, Topology: v1alpha1.TopologyMesh},
+		Spec:       v1alpha1.BitcoinNetworkSpec{Nodes: ptr.To(nodes), Chain: v1alpha1.ChainRegtest, Implementation: v1alpha1.ImplementationBitcoind, Topology: v1alpha1.TopologyMesh},
 	}
 }
 
@@ -57,6 +57,11 @@ func pod(name string, ready bool, hash string) corev1.Pod {
 			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "StatefulSet", Name: "net", UID: "sts-uid", Controller: ptr.To(true)}}},
 		Status: corev1.PodStatus{PodIP: "127.0.0.9", Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: status}}},
 	}
+}
+
+// sole is the one group of a network of one group, as applied.
+func sole(n *v1alpha1.BitcoinNetwork, sts *appsv1.StatefulSet, hash string) []GroupObserved {
+	return []GroupObserved{{Group: resources.Groups(n)[0], StatefulSet: sts, DesiredConfigHash: hash}}
 }
 
 // connected is a peer check that found every planned connection up.
@@ -113,7 +118,7 @@ func TestComputeConditions(t *testing.T) {
 			if tt.problem != nil {
 				hash = ""
 			}
-			st := Compute(Observed{Network: n, Pods: tt.pods, StatefulSet: tt.sts, Peering: tt.peering, DesiredConfigHash: hash, Problem: tt.problem, ClusterDomain: "cluster.local"})
+			st := Compute(Observed{Network: n, Pods: tt.pods, Groups: sole(n, tt.sts, hash), Peering: tt.peering, Problem: tt.problem, ClusterDomain: "cluster.local"})
 			check := func(condType, reason string, wantTrue bool) {
 				c := meta.FindStatusCondition(st.Conditions, condType)
 				if c == nil {
@@ -145,10 +150,10 @@ func TestComputeListsOnlyPodsTheStatefulSetControlsByOrdinal(t *testing.T) {
 	impostor.OwnerReferences = nil
 	foreign := pod("net-0", true, "h") // another StatefulSet's
 	foreign.OwnerReferences[0].UID = "other-uid"
-	relabelled := pod("net-7", true, "h") // claims ordinal 2 by label
+	relabelled := pod("net-x-2", true, "h") // a group's pod, not this StatefulSet's
 	relabelled.Labels = map[string]string{"apps.kubernetes.io/pod-index": "2"}
 	pods := []corev1.Pod{impostor, foreign, pod("net-10", true, "h"), pod("net-2", false, "h"), relabelled, pod("other-0", true, "h"), pod("net-x", true, "h")}
-	st := Compute(Observed{Network: n, Pods: pods, StatefulSet: statefulSet(3), DesiredConfigHash: "h", ClusterDomain: "example.internal"})
+	st := Compute(Observed{Network: n, Pods: pods, Groups: sole(n, statefulSet(3), "h"), ClusterDomain: "example.internal"})
 	if len(st.Nodes) != 2 || st.Nodes[0].Name != "net-2" || st.Nodes[1].Name != "net-10" || st.Nodes[1].Ordinal != 10 {
 		t.Fatalf("nodes = %+v, want net-2 then net-10 (pods the StatefulSet does not control, duplicate ordinals and bad names skipped)", st.Nodes)
 	}
@@ -159,11 +164,11 @@ func TestComputeListsOnlyPodsTheStatefulSetControlsByOrdinal(t *testing.T) {
 
 func TestComputeKeepsTransitionTimeWhenNothingChanges(t *testing.T) {
 	for name, o := range map[string]Observed{
-		"scaled to zero": {StatefulSet: statefulSet(0), DesiredConfigHash: "h"},
+		"scaled to zero": {Groups: sole(network(0), statefulSet(0), "h")},
 		// Progressing was once set True, then overwritten False, on every
 		// reconcile of a blocked network.
-		"blocked":  {Problem: &Problem{Reason: ReasonRPCSecretNotFound, Message: "missing"}},
-		"starting": {StatefulSet: statefulSet(2), Pods: []corev1.Pod{pod("net-0", false, "h")}, DesiredConfigHash: "h"},
+		"blocked":  {Groups: sole(network(2), nil, ""), Problem: &Problem{Reason: ReasonRPCSecretNotFound, Message: "missing"}},
+		"starting": {Groups: sole(network(2), statefulSet(2), "h"), Pods: []corev1.Pod{pod("net-0", false, "h")}},
 	} {
 		n := network(2)
 		if name == "scaled to zero" {
@@ -191,8 +196,8 @@ func TestTopologyNoneShowsWhatTheNodesSay(t *testing.T) {
 	n := network(1)
 	n.Spec.Topology = v1alpha1.TopologyNone
 	n.Status.Nodes = []v1alpha1.NodeStatus{{Name: "net-0", IP: "127.0.0.9", Peers: 3, ExpectedPeers: 3, BlockHeight: 4}}
-	p := &Peering{Nodes: map[string]NodePeering{"net-0": {Peers: 1, BlockHeight: 7, BestBlockHash: "h7"}}}
-	st := Compute(Observed{Network: n, Pods: []corev1.Pod{pod("net-0", true, "h")}, StatefulSet: statefulSet(1), DesiredConfigHash: "h", Peering: p})
+	p := &Peering{Nodes: map[string]NodePeering{"net-0": {Peers: 1, BlockHeight: 7, BestBlockHash: "h7"}}, TipHeight: 7, TipHash: "h7"}
+	st := Compute(Observed{Network: n, Pods: []corev1.Pod{pod("net-0", true, "h")}, Groups: sole(n, statefulSet(1), "h"), Peering: p})
 	if got := st.Nodes[0]; got.Peers != 1 || got.ExpectedPeers != 0 || got.BlockHeight != 7 {
 		t.Errorf("node %+v, want the pass's observation: 1 peer, none expected, height 7", got)
 	}

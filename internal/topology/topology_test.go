@@ -18,6 +18,7 @@ package topology
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -171,4 +172,144 @@ func ExamplePlan() {
 	// 1 adds [2]
 	// 2 adds [0 3]
 	// 3 adds [1]
+}
+
+// maxInbound is the most inbound connections the bounded mesh plans on a
+// node (see groupPeers).
+const maxInbound = 20
+
+// node names a node by group and ordinal.
+type node struct{ group, ordinal int }
+
+// identities maps global indexes to nodes for a plan of these sizes.
+func identities(sizes []int) []node {
+	var out []node
+	for g, s := range sizes {
+		for k := 0; k < s; k++ {
+			out = append(out, node{g, k})
+		}
+	}
+	return out
+}
+
+// pairs are the plan's connections by node identity, unordered.
+func pairs(t *testing.T, sizes []int) map[[2]node]bool {
+	t.Helper()
+	edges, err := PlanGroups(Mesh, sizes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := identities(sizes)
+	out := map[[2]node]bool{}
+	for _, e := range edges {
+		a, b := ids[e.From], ids[e.To]
+		if b.group < a.group || (b.group == a.group && b.ordinal < a.ordinal) {
+			a, b = b, a
+		}
+		out[[2]node{a, b}] = true
+	}
+	return out
+}
+
+// checkMesh checks a plan of these sizes: no self or duplicate pair, at
+// most MaxAddedPeers added per node, connected within DiameterBound.
+func checkMesh(t *testing.T, sizes []int) {
+	t.Helper()
+	edges, err := PlanGroups(Mesh, sizes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(identities(sizes))
+	seen := map[[2]int]bool{}
+	out := make([]int, n)
+	for _, e := range edges {
+		pair := [2]int{min(e.From, e.To), max(e.From, e.To)}
+		if e.From == e.To || seen[pair] {
+			t.Fatalf("%v: edge %v repeats a pair or is a loop", sizes, e)
+		}
+		seen[pair] = true
+		out[e.From]++
+	}
+	if m := slices.Max(append(out, 0)); m > MaxAddedPeers {
+		t.Errorf("%v: a node adds %d peers", sizes, m)
+	}
+	in := make([]int, n)
+	for _, e := range edges {
+		in[e.To]++
+	}
+	if m := slices.Max(append(in, 0)); n > maxFullMesh && m > maxInbound {
+		t.Errorf("%v: a node is added by %d peers, more than %d", sizes, m, maxInbound)
+	}
+	diameter := 0
+	for src := 0; src < n; src++ {
+		for dst, d := range distances(edges, n, src) {
+			if d < 0 {
+				t.Fatalf("%v: node %d cannot reach node %d", sizes, src, dst)
+			}
+			diameter = max(diameter, d)
+		}
+	}
+	if diameter > DiameterBound(n) {
+		t.Errorf("%v: diameter %d exceeds %d", sizes, diameter, DiameterBound(n))
+	}
+}
+
+// A mesh of up to 1000 nodes in one group or split among groups keeps the
+// degree cap and stays within six hops.
+func TestMeshOfGroupsUpTo1000Nodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("BFS over 1000-node plans")
+	}
+	for _, sizes := range [][]int{
+		{1000}, {999}, {500, 500}, {250, 250, 250, 250}, {997, 1, 1, 1}, {1, 1, 1, 997}, {125, 125, 125, 125, 125, 125, 125, 125},
+		{300, 300, 200, 200}, {990, 10}, {10, 990}, {5, 0, 0, 5, 0, 0, 5, 5}, {9, 9}, {0, 18}, {400, 0, 600},
+	} {
+		checkMesh(t, sizes)
+	}
+	for n := 101; n <= 1000; n += 37 {
+		checkMesh(t, []int{n})
+	}
+	if _, err := PlanGroups(Mesh, make([]int, MaxGroups+1)); err == nil {
+		t.Errorf("%d groups accepted", MaxGroups+1)
+	}
+}
+
+// Scaling one group, in either direction and by any number of nodes,
+// changes only the connections of the nodes that come or go: every pair of
+// nodes that stay is connected before exactly when it is after (in the
+// mesh beyond 17 nodes, and trivially in the full mesh below).
+func TestScalingOneGroupChangesNoConnectionOfTheOthers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 300 {
+		groups := 1 + rng.IntN(MaxGroups)
+		before := make([]int, groups)
+		for g := range before {
+			before[g] = rng.IntN(60)
+		}
+		after := slices.Clone(before)
+		g := rng.IntN(groups)
+		after[g] = rng.IntN(60)
+		total := func(s []int) int {
+			n := 0
+			for _, v := range s {
+				n += v
+			}
+			return n
+		}
+		if (total(before) <= maxFullMesh) != (total(after) <= maxFullMesh) {
+			continue // the mesh changes shape at that size
+		}
+		p, q := pairs(t, before), pairs(t, after)
+		stays := func(x node) bool { return x.group != g || x.ordinal < min(before[g], after[g]) }
+		for pair := range p {
+			if stays(pair[0]) && stays(pair[1]) && !q[pair] {
+				t.Fatalf("%v → %v: %v lost its connection", before, after, pair)
+			}
+		}
+		for pair := range q {
+			if stays(pair[0]) && stays(pair[1]) && !p[pair] {
+				t.Fatalf("%v → %v: %v got a new connection", before, after, pair)
+			}
+		}
+	}
 }

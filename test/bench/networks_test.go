@@ -34,6 +34,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlenvtest "sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -184,7 +185,7 @@ func manyNetworks(b *testing.B) {
 	start := time.Now()
 	for i := 0; i < benchNetworks; i++ {
 		n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("net-%03d", i), Namespace: "bench"}}
-		n.Spec.Nodes, n.Spec.Implementation, n.Spec.Topology = 3, v1alpha1.ImplementationBitcoind, v1alpha1.TopologyMesh
+		n.Spec.Nodes, n.Spec.Implementation, n.Spec.Topology = ptr.To[int32](3), v1alpha1.ImplementationBitcoind, v1alpha1.TopologyMesh
 		if err := k8s.Create(ctx, n); err != nil {
 			b.Fatal(err)
 		}

@@ -446,7 +446,7 @@ func (e *env) createNetwork(ns, name string, nodes int32) *v1alpha1.BitcoinNetwo
 		e.t.Fatal(err)
 	}
 	n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
-	n.Spec.Nodes, n.Spec.Implementation = nodes, v1alpha1.ImplementationBtcd
+	n.Spec.Nodes, n.Spec.Implementation = ptr.To(nodes), v1alpha1.ImplementationBtcd
 	if err := e.c.Create(e.ctx, n); err != nil {
 		e.t.Fatal(err)
 	}
@@ -468,7 +468,7 @@ func (e *env) waitNetworkReady(n *v1alpha1.BitcoinNetwork) *v1alpha1.BitcoinNetw
 				return fmt.Errorf("%s = %+v; nodes %+v", c, cond, cur.Status.Nodes)
 			}
 		}
-		if len(cur.Status.Nodes) != int(cur.Spec.Nodes) {
+		if len(cur.Status.Nodes) != int(ptr.Deref(cur.Spec.Nodes, 3)) {
 			return fmt.Errorf("%d nodes in status", len(cur.Status.Nodes))
 		}
 		return nil
@@ -482,7 +482,7 @@ func (e *env) scale(n *v1alpha1.BitcoinNetwork, nodes int32) {
 		if err := e.c.Get(e.ctx, client.ObjectKeyFromObject(n), n); err != nil {
 			return err
 		}
-		n.Spec.Nodes = nodes
+		n.Spec.Nodes = ptr.To(nodes)
 		return e.c.Update(e.ctx, n)
 	})
 	e.step("scaled %s to %d nodes", n.Name, nodes)

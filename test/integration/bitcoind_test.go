@@ -27,6 +27,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
@@ -51,7 +52,7 @@ func TestRealBitcoindWithTheUsersOwnSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: "own", Namespace: ns}}
-	n.Spec.Nodes, n.Spec.Implementation, n.Spec.RPCSecretName = 3, v1alpha1.ImplementationBitcoind, secret.Name
+	n.Spec.Nodes, n.Spec.Implementation, n.Spec.RPCSecretName = ptr.To[int32](3), v1alpha1.ImplementationBitcoind, secret.Name
 	n.Spec.PeerCheckInterval = &metav1.Duration{Duration: 5 * time.Second}
 	if err := k8s.Create(ctx, n); err != nil {
 		t.Fatal(err)

@@ -30,6 +30,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
@@ -46,7 +47,7 @@ func createNetwork(t *testing.T, ns, name string, impl v1alpha1.Implementation, 
 
 func scale(t *testing.T, n *v1alpha1.BitcoinNetwork, nodes int32) {
 	t.Helper()
-	fixture.UpdateNetwork(t, k8s, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = nodes })
+	fixture.UpdateNetwork(t, k8s, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = ptr.To(nodes) })
 }
 
 func p2pAddress(n *v1alpha1.BitcoinNetwork, ip string) string {
@@ -71,7 +72,7 @@ func checkPlannedPeersConnected(t *testing.T, n *v1alpha1.BitcoinNetwork) {
 
 func plannedPeersConnected(t *testing.T, n *v1alpha1.BitcoinNetwork) error {
 	ctx := context.Background()
-	size := int(n.Spec.Nodes)
+	size := int(resources.TotalNodes(n))
 	edges, _ := topology.Plan(topology.Mesh, size)
 	neighbours := topology.Neighbours(edges, size)
 	ipOf := map[int]string{}

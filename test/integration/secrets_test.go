@@ -27,6 +27,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
@@ -54,7 +55,7 @@ func TestPasswordsAppearNowhereButInSecrets(t *testing.T) {
 			t.Fatal(err)
 		}
 		n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "user-" + string(impl)}}
-		n.Spec.Nodes, n.Spec.Implementation, n.Spec.RPCSecretName = 2, impl, secret.Name
+		n.Spec.Nodes, n.Spec.Implementation, n.Spec.RPCSecretName = ptr.To[int32](2), impl, secret.Name
 		n.Spec.PeerCheckInterval = &metav1.Duration{Duration: 5 * time.Second}
 		if err := k8s.Create(ctx, n); err != nil {
 			t.Fatal(err)

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
@@ -55,11 +56,16 @@ type pod struct {
 // renderPod renders a bitcoind network's pod as the operator would and maps
 // its volumes (config, data) into a temporary directory.
 func renderPod(t *testing.T, chain v1alpha1.Chain) *pod {
+	return renderPodOf(t, chain, v1alpha1.ImplementationBitcoind)
+}
+
+// renderPodOf is renderPod for Bitcoin Core or Knots.
+func renderPodOf(t *testing.T, chain v1alpha1.Chain, impl v1alpha1.Implementation) *pod {
 	t.Helper()
 	n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: "chk", Namespace: "default", UID: "uid-1"}}
-	n.Spec.Nodes, n.Spec.Chain, n.Spec.Implementation = 1, chain, v1alpha1.ImplementationBitcoind
-	p := &pod{network: n, dir: t.TempDir(), config: resources.NodeConfig(n), user: "bitcoin", password: "rendered-password"}
-	sts := resources.DesiredStatefulSet(n, resources.NodeParams{Image: "bitcoind:test", CredentialsHash: "h"})
+	n.Spec.Nodes, n.Spec.Chain, n.Spec.Implementation = ptr.To[int32](1), chain, impl
+	p := &pod{network: n, dir: t.TempDir(), config: resources.NodeConfig(n, resources.Groups(n)[0]), user: "bitcoin", password: "rendered-password"}
+	sts := resources.DesiredStatefulSet(n, resources.Groups(n)[0], resources.NodeParams{Image: "bitcoind:test", CredentialsHash: "h"})
 	c := sts.Spec.Template.Spec.Containers[0]
 	if c.Command[0] != "bitcoind" || c.ReadinessProbe.Exec == nil || c.ReadinessProbe.Exec.Command[0] != "bitcoin-cli" {
 		t.Fatalf("rendered container runs %v with probe %v, want bitcoind probed by bitcoin-cli", c.Command, c.ReadinessProbe)
@@ -161,13 +167,24 @@ func TestEveryChainStartsWithTheRenderedConfiguration(t *testing.T) {
 // in a pod, and checks that peers and RPC clients reach it over both IPv4
 // and IPv6: IPv6-only and dual-stack clusters need the second.
 func TestRenderedConfigurationListensOnIPv4AndIPv6(t *testing.T) {
-	dir := realnode.RequireBitcoind(t)
+	dirs := realnode.RequireReleases(t)
 	for _, tool := range []string{"unshare", "nsenter", "ip"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			realnode.SkipUnlessCI(t, "no %s on this machine: cannot give bitcoind a network namespace", tool)
 		}
 	}
-	p := renderPod(t, v1alpha1.ChainRegtest)
+	// Knots gets a configuration of its own (it exits when an rpcbind
+	// fails), run here beside Bitcoin Core v29.3 and v30.0.
+	for _, c := range []struct {
+		name, release string
+		impl          v1alpha1.Implementation
+	}{{"core-29.3", "", v1alpha1.ImplementationBitcoind}, {"core-30.0", realnode.Core30, v1alpha1.ImplementationBitcoind}, {"knots", realnode.Knots, v1alpha1.ImplementationKnots}} {
+		t.Run(c.name, func(t *testing.T) { listensOnBothFamilies(t, dirs[c.release], c.impl) })
+	}
+}
+
+func listensOnBothFamilies(t *testing.T, dir string, impl v1alpha1.Implementation) {
+	p := renderPodOf(t, v1alpha1.ChainRegtest, impl)
 	p.writeConfig(t, p.config)
 	// A network namespace of its own (root), or inside a user namespace of
 	// its own where creating one needs that (-r).

@@ -42,13 +42,19 @@ func NodeClient(ctx context.Context, c client.Reader, n *v1alpha1.BitcoinNetwork
 	if err := c.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: n.Status.RPCSecretName}, creds); err != nil {
 		return nil, fmt.Errorf("reading the RPC Secret: %w", err)
 	}
-	ports := resources.PortsFor(n.Spec.Implementation, n.Spec.Chain)
+	var group resources.Group
+	for _, g := range resources.Groups(n) {
+		if g.Name == node.Group {
+			group = g
+		}
+	}
+	ports := resources.PortsFor(group.Implementation, n.Spec.Chain)
 	e := bitcoin.Endpoint{
 		Address: net.JoinHostPort(node.IP, strconv.Itoa(int(ports.RPC))),
 		User:    string(creds.Data[resources.SecretKeyUser]), Password: string(creds.Data[resources.SecretKeyPassword]),
 	}
 	impl := bitcoin.Bitcoind
-	if n.Spec.Implementation == v1alpha1.ImplementationBtcd {
+	if group.Implementation == v1alpha1.ImplementationBtcd {
 		impl = bitcoin.Btcd
 		tlsSecret := &corev1.Secret{}
 		if err := c.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: resources.TLSSecretName(n)}, tlsSecret); err != nil {

@@ -253,6 +253,16 @@ func (s *Simulator) syncStatefulSets(ctx context.Context) error {
 	return nil
 }
 
+// coreDir is the directory of the Bitcoin Core build a pod's image names
+// (see realnode.ReleaseOfImage): BitcoindDir for v29.3.
+func (s *Simulator) coreDir(image string) (string, error) {
+	release := realnode.ReleaseOfImage(image)
+	if release == "" {
+		return s.BitcoindDir, nil
+	}
+	return realnode.ReleaseDir(release)
+}
+
 // ownerGone reports whether obj's controlling network is gone: no network
 // of its name, or one with another UID (the name was taken again), as the
 // garbage collector, which goes by UID, sees it. Such an object is deleted.
@@ -355,10 +365,12 @@ func (s *Simulator) createPod(ctx context.Context, sts *appsv1.StatefulSet, ordi
 	pod.Labels["statefulset.kubernetes.io/pod-name"] = pod.Name
 	pod.Spec.Hostname, pod.Spec.Subdomain = pod.Name, sts.Spec.ServiceName
 	pod.Spec.NodeName = "podsim"
-	// Volumes from claim templates become emptyDirs: nothing provisions
-	// PersistentVolumes here.
+	// Volumes from claim templates name their claim, as the StatefulSet
+	// controller's do; the simulator keeps a directory per claim (nothing
+	// provisions PersistentVolumes here).
 	for _, vct := range sts.Spec.VolumeClaimTemplates {
-		pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: vct.Name, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+		pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: vct.Name, VolumeSource: corev1.VolumeSource{
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: vct.Name + "-" + pod.Name}}})
 	}
 	s.logf("creating pod %s/%s", pod.Namespace, pod.Name)
 	return s.Client.Create(ctx, pod)
@@ -615,7 +627,11 @@ func (s *Simulator) start(ctx context.Context, p *corev1.Pod) (*node, error) {
 	case c.Command[0] == "btcd":
 		n.binary = filepath.Join(s.BtcdDir, "btcd")
 	case c.Command[0] == "bitcoind" && s.BitcoindDir != "":
-		n.binary = filepath.Join(s.BitcoindDir, "bitcoind")
+		dir, err := s.coreDir(c.Image)
+		if err != nil {
+			return nil, err
+		}
+		n.binary = filepath.Join(dir, "bitcoind")
 		if held {
 			if n.gate, err = realnode.NewWarmupGate(n.dir); err != nil {
 				return nil, err
@@ -661,8 +677,14 @@ func (s *Simulator) mapProbe(c corev1.Container, ip string, env map[string]strin
 	switch {
 	case rp.Exec != nil:
 		dir := s.BitcoindDir
-		if c.Command[0] == "btcd" {
+		switch {
+		case c.Command[0] == "btcd":
 			dir = s.BtcdDir
+		case s.BitcoindDir != "":
+			var err error
+			if dir, err = s.coreDir(c.Image); err != nil {
+				return probe{}, err
+			}
 		}
 		pr.command = append([]string{filepath.Join(dir, rp.Exec.Command[0])}, realnode.ExpandArgs(rp.Exec.Command[1:], env, mapPaths)...)
 	case rp.TCPSocket != nil:
@@ -742,6 +764,10 @@ func (s *Simulator) materializeVolumes(ctx context.Context, p *corev1.Pod, dir s
 			return nil, fmt.Errorf("volume %s not found", vm.Name)
 		}
 		to := filepath.Join(dir, vm.Name)
+		if v.PersistentVolumeClaim != nil {
+			// A claim outlives its pod: a replaced pod finds its data.
+			to = filepath.Join(s.WorkDir, "pvc", p.Namespace, v.PersistentVolumeClaim.ClaimName)
+		}
 		if err := os.MkdirAll(to, 0o700); err != nil {
 			return nil, err
 		}
@@ -752,8 +778,13 @@ func (s *Simulator) materializeVolumes(ctx context.Context, p *corev1.Pod, dir s
 			if err := s.Client.Get(ctx, types.NamespacedName{Namespace: p.Namespace, Name: v.ConfigMap.Name}, cm); err != nil {
 				return nil, err
 			}
-			for k, val := range cm.Data {
-				files[k] = []byte(val)
+			if len(v.ConfigMap.Items) == 0 {
+				for k, val := range cm.Data {
+					files[k] = []byte(val)
+				}
+			}
+			for _, item := range v.ConfigMap.Items {
+				files[item.Path] = []byte(cm.Data[item.Key])
 			}
 		case v.Secret != nil:
 			sec := &corev1.Secret{}

@@ -49,13 +49,36 @@ const (
 	EnvRequireBitcoind = "BNO_REQUIRE_BITCOIND"
 )
 
+// The Bitcoin Core releases (and derivatives) the real-node tiers run
+// beside v29.3, each a directory with bitcoind and bitcoin-cli.
+const (
+	// Core30 is Bitcoin Core v30.0: $BNO_BITCOIND30_DIR, or
+	// ../shared/bitcoind-30.0/bin.
+	Core30 = "30.0"
+	// Knots is Bitcoin Knots 29.3.knots20260210: $BNO_KNOTS_DIR, or
+	// ../shared/knots-29.3/bin.
+	Knots = "knots"
+)
+
+// releaseDirs are, per release, its directory's variable and default.
+var releaseDirs = map[string][2]string{
+	"":     {EnvBitcoindDir, "bitcoind"},
+	Core30: {"BNO_BITCOIND30_DIR", "bitcoind-30.0"},
+	Knots:  {"BNO_KNOTS_DIR", "knots-29.3"},
+}
+
 // BitcoindDir returns the directory with Bitcoin Core's bitcoind and
 // bitcoin-cli: $BNO_BITCOIND_DIR, or ../shared/bitcoind/bin beside the
 // repository. The error says what is missing.
-func BitcoindDir() (string, error) {
-	dir := os.Getenv(EnvBitcoindDir)
+func BitcoindDir() (string, error) { return ReleaseDir("") }
+
+// ReleaseDir is BitcoindDir for another release: Core30 or Knots ("" is
+// v29.3).
+func ReleaseDir(release string) (string, error) {
+	where := releaseDirs[release]
+	dir := os.Getenv(where[0])
 	if dir == "" {
-		dir = filepath.Join(envtest.RepoRoot(), "..", "shared", "bitcoind", "bin")
+		dir = filepath.Join(envtest.RepoRoot(), "..", "shared", where[1], "bin")
 	}
 	dir, err := filepath.Abs(dir)
 	if err != nil {
@@ -64,7 +87,7 @@ func BitcoindDir() (string, error) {
 	for _, bin := range []string{"bitcoind", "bitcoin-cli"} {
 		fi, err := os.Stat(filepath.Join(dir, bin))
 		if err != nil {
-			return "", fmt.Errorf("no %s in %s (set %s to Bitcoin Core's bin directory)", bin, dir, EnvBitcoindDir)
+			return "", fmt.Errorf("no %s in %s (set %s to its bin directory)", bin, dir, where[0])
 		}
 		if fi.Mode()&0o111 == 0 {
 			return "", fmt.Errorf("%s is not executable", filepath.Join(dir, bin))
@@ -101,6 +124,37 @@ func SkipUnlessCI(tb testing.TB, format string, args ...any) {
 		tb.Fatalf("cannot run in CI: "+format, args...)
 	}
 	tb.Skipf(format, args...)
+}
+
+// ReleaseOfImage says which release a node image names: Knots for an image
+// whose name says knots, Core30 for a tag starting 30., else "" (v29.3).
+func ReleaseOfImage(image string) string {
+	name, tag, _ := strings.Cut(image[strings.LastIndex(image, "/")+1:], ":")
+	switch {
+	case strings.Contains(name, "knots") || strings.Contains(tag, "knots"):
+		return Knots
+	case strings.HasPrefix(tag, "30."):
+		return Core30
+	}
+	return ""
+}
+
+// RequireReleases returns the directories of Bitcoin Core v29.3, v30.0
+// and Knots, or ends the test like RequireBitcoind.
+func RequireReleases(tb testing.TB) map[string]string {
+	tb.Helper()
+	dirs := map[string]string{}
+	for _, release := range []string{"", Core30, Knots} {
+		dir, err := ReleaseDir(release)
+		if err != nil {
+			if BitcoindRequired() {
+				tb.Fatalf("real Bitcoin Core releases required (%s=1): %v", EnvRequireBitcoind, err)
+			}
+			tb.Skipf("skipping a test of several Bitcoin Core releases: %v", err)
+		}
+		dirs[release] = dir
+	}
+	return dirs
 }
 
 // Process is a node process started by this package.

@@ -35,6 +35,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
@@ -142,7 +143,7 @@ func TestAPIFaultsAreRetriedWithBackoffAndConverge(t *testing.T) {
 	runOperator(t, envtest.ManagerOptions{WrapClient: f.wrap})
 	n := fixture.CreateNetwork(t, k8s, ns, "flaky", v1alpha1.ImplementationBtcd, 3)
 	fixture.WaitConnected(t, k8s, n, 120*time.Second)
-	fixture.UpdateNetwork(t, k8s, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = 4 })
+	fixture.UpdateNetwork(t, k8s, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = ptr.To[int32](4) })
 	fixture.WaitConnected(t, k8s, n, 120*time.Second)
 
 	// Steady state, faults still on: reconciles come from the 5 s peer
@@ -231,7 +232,7 @@ func TestNodeFaultsMarkOnlyThatNode(t *testing.T) {
 	bystanderScales := func() {
 		t.Helper()
 		otherSize++
-		fixture.UpdateNetwork(t, k8s, other, func(o *v1alpha1.BitcoinNetwork) { o.Spec.Nodes = otherSize })
+		fixture.UpdateNetwork(t, k8s, other, func(o *v1alpha1.BitcoinNetwork) { o.Spec.Nodes = ptr.To(otherSize) })
 		fixture.WaitConnected(t, k8s, other, 60*time.Second)
 	}
 	// Back in the mesh within one check (5 s), plus the node's start.

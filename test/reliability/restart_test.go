@@ -33,6 +33,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -127,7 +128,7 @@ func TestOperatorKilledMidReconcileConverges(t *testing.T) {
 	writes := &writeLog{writes: map[string][]time.Time{}}
 	busy := 0
 	for i := 0; i < kills; i++ {
-		fixture.UpdateNetwork(t, k8s, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = 3 + int32(i%2) })
+		fixture.UpdateNetwork(t, k8s, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = ptr.To(3 + int32(i%2)) })
 		life := fmt.Sprint(i)
 		m := runOperator(t, envtest.ManagerOptions{WrapClient: writes.recording(life)})
 		lifetime := time.Duration(rng.IntN(1500)) * time.Millisecond
@@ -143,7 +144,7 @@ func TestOperatorKilledMidReconcileConverges(t *testing.T) {
 	if busy < kills/2 {
 		t.Errorf("only %d of %d operators wrote anything before they were killed", busy, kills)
 	}
-	fixture.UpdateNetwork(t, k8s, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = 3 })
+	fixture.UpdateNetwork(t, k8s, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = ptr.To[int32](3) })
 	runOperator(t, envtest.ManagerOptions{})
 	fixture.WaitConnected(t, k8s, n, 120*time.Second)
 	fixture.Eventually(t, 30*time.Second, "the fourth node gone", func() error {
@@ -269,7 +270,7 @@ func TestLeaderElectionHandsOverWithoutBothActing(t *testing.T) {
 
 	managers[leader].Stop()
 	killed := time.Now()
-	fixture.UpdateNetwork(t, k8s, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = 4 })
+	fixture.UpdateNetwork(t, k8s, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = ptr.To[int32](4) })
 	fixture.WaitConnected(t, k8s, n, 90*time.Second)
 	followerWrites := log.of(follower)
 	if len(followerWrites) == 0 {

@@ -427,6 +427,9 @@ func (n *Node) handle(req rpcRequest) (any, *rpcError) {
 			n.mu.Unlock()
 		}
 		return hashes, nil
+	case "getmempoolinfo":
+		// The fake keeps no transactions.
+		return map[string]any{"loaded": true, "size": 0, "bytes": 0}, nil
 	case "getblockcount":
 		n.mu.Lock()
 		defer n.mu.Unlock()
