@@ -17,9 +17,13 @@ IMG ?= $(IMAGE_TAG_BASE):v$(VERSION)
 BUNDLE_IMG ?= $(IMAGE_TAG_BASE)-bundle:v$(VERSION)
 CATALOG_IMG ?= $(IMAGE_TAG_BASE)-catalog:v$(VERSION)
 
-# Node images the operator uses when a network does not set spec.image.
+# Node images the operator uses when a network (or group) does not set its
+# image.
 RELATED_IMAGE_BITCOIND ?= $(IMAGE_REGISTRY)/bitcoind:29.3
 RELATED_IMAGE_BTCD ?= $(IMAGE_REGISTRY)/btcd:v0.25.0
+RELATED_IMAGE_KNOTS ?= $(IMAGE_REGISTRY)/knots:29.3.knots20260210
+# Further node images the release builds (a group names them in its image).
+IMAGE_BITCOIND_30 ?= $(IMAGE_REGISTRY)/bitcoind:30.0
 
 CONTAINER_TOOL ?= docker
 SHELL = /usr/bin/env bash -o pipefail
@@ -101,7 +105,7 @@ e2e: tools ## Run only the OLM end-to-end tests on a local cluster, with their s
 
 .PHONY: tools
 tools: ## Build every tool the tests use (cached; seconds when warm).
-	@$(TOOLS) controller-gen kustomize envtest kube-components btcd operator-sdk opm olm olm-assets >/dev/null
+	@$(TOOLS) controller-gen kustomize actionlint envtest kube-components btcd operator-sdk opm olm olm-assets >/dev/null
 
 .PHONY: test-unit
 test-unit: ## Run only the tests that need no API server (seconds).
@@ -113,8 +117,8 @@ verify: manifests generate ## Fail if generated code or manifests are not commit
 	@test -z "$$(git status --porcelain -- api config)" || { git status --porcelain -- api config; echo "untracked generated files: commit them" >&2; exit 1; }
 
 .PHONY: demo
-demo: ## Run the demo: local control plane, the operator and a real 4-node network (ONCE=1: print and exit; IMPL=bitcoind: real Bitcoin Core).
-	go run ./hack/demo $(if $(ONCE),--once) $(if $(IMPL),--impl=$(IMPL))
+demo: ## Run the demo: local control plane, the operator and a real 4-node network (ONCE=1: print and exit; IMPL=bitcoind: real Bitcoin Core; MIXED=1: Core 29.3 and 30.0, Knots and btcd in one network).
+	go run ./hack/demo $(if $(ONCE),--once) $(if $(IMPL),--impl=$(IMPL)) $(if $(MIXED),--mixed)
 
 .PHONY: bench
 bench: ## Benchmark peer wiring (this operator's strategy against the seed's) and scale on real nodes; writes bench/report.json.
@@ -130,7 +134,7 @@ build: manifests generate fmt vet ## Build the manager binary into bin/.
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the operator against the cluster in ~/.kube/config.
-	RELATED_IMAGE_BITCOIND=$(RELATED_IMAGE_BITCOIND) RELATED_IMAGE_BTCD=$(RELATED_IMAGE_BTCD) go run ./cmd
+	RELATED_IMAGE_BITCOIND=$(RELATED_IMAGE_BITCOIND) RELATED_IMAGE_BTCD=$(RELATED_IMAGE_BTCD) RELATED_IMAGE_KNOTS=$(RELATED_IMAGE_KNOTS) go run ./cmd
 
 .PHONY: docker-build
 docker-build: ## Build the operator image (needs a container engine).
@@ -141,9 +145,15 @@ docker-push: ## Push the operator image.
 	$(CONTAINER_TOOL) push $(IMG)
 
 .PHONY: node-images
-node-images: ## Build the default node images (needs a container engine).
+node-images: ## Build the node images: Bitcoin Core 29.3 and 30.0, Knots, btcd (needs a container engine).
 	$(CONTAINER_TOOL) build -t $(RELATED_IMAGE_BITCOIND) images/bitcoind
+	$(CONTAINER_TOOL) build -t $(IMAGE_BITCOIND_30) images/bitcoind-30.0
+	$(CONTAINER_TOOL) build -t $(RELATED_IMAGE_KNOTS) images/knots
 	$(CONTAINER_TOOL) build -t $(RELATED_IMAGE_BTCD) images/btcd
+
+.PHONY: node-images-push
+node-images-push: ## Push the node images.
+	for image in $(RELATED_IMAGE_BITCOIND) $(IMAGE_BITCOIND_30) $(RELATED_IMAGE_KNOTS) $(RELATED_IMAGE_BTCD); do $(CONTAINER_TOOL) push $$image; done
 
 ##@ Bundle and catalog
 

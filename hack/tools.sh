@@ -21,6 +21,7 @@ ETCD_VERSION=v3.6.16
 KUBERNETES_VERSION=v1.37.2
 BTCD_VERSION=v0.25.0
 OPERATOR_SDK_VERSION=v1.42.3
+ACTIONLINT_VERSION=v1.7.12
 
 log() { echo "hack/tools.sh: $*" >&2; }
 
@@ -64,6 +65,7 @@ build_from_wrapper() {
 
 controller_gen() { go_install_pinned controller-gen sigs.k8s.io/controller-tools/cmd/controller-gen "$CONTROLLER_TOOLS_VERSION"; }
 kustomize() { go_install_pinned kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"; }
+actionlint() { go_install_pinned actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION"; }
 
 # envtest builds etcd and kube-apiserver side by side: that directory is what
 # controller-runtime's envtest expects in KUBEBUILDER_ASSETS.
@@ -178,13 +180,14 @@ operator_release() {
 }
 
 if [[ $# -eq 0 ]]; then
-  echo "usage: $0 controller-gen|kustomize|envtest|kube-components|btcd|operator-sdk|opm|olm|olm-assets ..." >&2
+  echo "usage: $0 controller-gen|kustomize|actionlint|envtest|kube-components|btcd|operator-sdk|opm|olm|olm-assets ..." >&2
   exit 2
 fi
 for tool in "$@"; do
   case "$tool" in
     controller-gen) controller_gen ;;
     kustomize) kustomize ;;
+    actionlint) actionlint ;;
     envtest) envtest ;;
     kube-components) kube_components ;;
     btcd) btcd ;;

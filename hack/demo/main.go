@@ -30,6 +30,7 @@ limitations under the License.
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -69,7 +70,11 @@ func main() {
 	nodes := flag.Int("nodes", 4, "number of nodes")
 	timeout := flag.Duration("timeout", 5*time.Minute, "how long to wait for the network")
 	impl := flag.String("impl", "btcd", "node implementation: btcd or bitcoind")
+	mixed := flag.Bool("mixed", false, "run one network of four groups instead: Bitcoin Core 29.3 and 30.0, Knots and btcd, two nodes each")
 	flag.Parse()
+	if *mixed {
+		*impl = "mixed"
+	}
 	// Only errors from the libraries the demo uses: its own progress lines
 	// are the output.
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
@@ -84,15 +89,9 @@ func main() {
 func step(format string, args ...any) { fmt.Printf("==> "+format+"\n", args...) }
 
 func run(ctx context.Context, once bool, impl v1alpha1.Implementation, nodes int32, timeout time.Duration) error {
-	if impl != v1alpha1.ImplementationBtcd && impl != v1alpha1.ImplementationBitcoind {
-		return fmt.Errorf("--impl=%s: want btcd or bitcoind", impl)
-	}
-	var bitcoindDir string
-	if impl == v1alpha1.ImplementationBitcoind {
-		var err error
-		if bitcoindDir, err = realnode.BitcoindDir(); err != nil {
-			return fmt.Errorf("--impl=bitcoind needs Bitcoin Core's binaries: %w", err)
-		}
+	bitcoindDir, err := demoReleases(impl)
+	if err != nil {
+		return err
 	}
 	root := envtest.RepoRoot()
 	work, err := os.MkdirTemp("", "bitcoin-network-demo-")
@@ -142,7 +141,11 @@ func run(ctx context.Context, once bool, impl v1alpha1.Implementation, nodes int
 	defer stopSim()
 
 	n := demoNetwork(impl, nodes)
-	step("applying BitcoinNetwork %q: %d %s nodes on regtest, mesh topology", n.Name, nodes, impl)
+	if impl == mixedDemo {
+		step("applying BitcoinNetwork %q: four groups of two nodes (Bitcoin Core 29.3 and 30.0, Knots, btcd) on regtest, one mesh", n.Name)
+	} else {
+		step("applying BitcoinNetwork %q: %d %s nodes on regtest, mesh topology", n.Name, nodes, impl)
+	}
 	if err := k8s.Create(ctx, n); err != nil {
 		return err
 	}
@@ -159,7 +162,7 @@ func run(ctx context.Context, once bool, impl v1alpha1.Implementation, nodes int
 				return false
 			}
 		}
-		return len(n.Status.Nodes) == int(nodes) && isTrue(n, v1alpha1.ConditionInSync)
+		return len(n.Status.Nodes) == int(resources.TotalNodes(n)) && isTrue(n, v1alpha1.ConditionInSync)
 	}); err != nil {
 		return err
 	}
@@ -235,10 +238,52 @@ func waitForCRD(ctx context.Context, k8s client.Client) error {
 // demoInitialBlocks makes the first coinbase spendable.
 const demoInitialBlocks = 101
 
+// mixedDemo is --mixed: a network of four groups.
+const mixedDemo v1alpha1.Implementation = "mixed"
+
+// demoReleases checks the node binaries a demo needs are here, and returns
+// Bitcoin Core v29.3's directory ("" for btcd alone).
+func demoReleases(impl v1alpha1.Implementation) (string, error) {
+	switch impl {
+	case v1alpha1.ImplementationBtcd:
+		return "", nil
+	case v1alpha1.ImplementationBitcoind:
+		dir, err := realnode.BitcoindDir()
+		if err != nil {
+			return "", fmt.Errorf("--impl=bitcoind needs Bitcoin Core's binaries: %w", err)
+		}
+		return dir, nil
+	case mixedDemo:
+		for _, release := range []string{realnode.Core30, realnode.Knots} {
+			if _, err := realnode.ReleaseDir(release); err != nil {
+				return "", fmt.Errorf("--mixed needs Bitcoin Core v29.3 and v30.0 and Knots: %w", err)
+			}
+		}
+		dir, err := realnode.BitcoindDir()
+		if err != nil {
+			return "", fmt.Errorf("--mixed needs Bitcoin Core v29.3 and v30.0 and Knots: %w", err)
+		}
+		return dir, nil
+	}
+	return "", fmt.Errorf("--impl=%s: want btcd or bitcoind", impl)
+}
+
 func demoNetwork(impl v1alpha1.Implementation, nodes int32) *v1alpha1.BitcoinNetwork {
 	n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: "demo", Namespace: "default"}}
-	n.Spec.Nodes, n.Spec.Chain, n.Spec.Implementation, n.Spec.Topology = ptr.To(nodes), v1alpha1.ChainRegtest, impl, v1alpha1.TopologyMesh
+	n.Spec.Chain, n.Spec.Topology = v1alpha1.ChainRegtest, v1alpha1.TopologyMesh
 	n.Spec.Regtest = &v1alpha1.RegtestSpec{InitialBlocks: demoInitialBlocks}
+	if impl != mixedDemo {
+		n.Spec.Nodes, n.Spec.Implementation = ptr.To(nodes), impl
+		return n
+	}
+	// The images name the release; the pod simulator runs the build of
+	// that release (see realnode.ReleaseOfImage).
+	n.Spec.Groups = []v1alpha1.NodeGroup{
+		{Name: "core29", Nodes: 2, Image: "ghcr.io/bitcoin-network-operator/bitcoind:29.3"},
+		{Name: "core30", Nodes: 2, Image: "ghcr.io/bitcoin-network-operator/bitcoind:30.0"},
+		{Name: "knots", Nodes: 2, Implementation: v1alpha1.ImplementationKnots, Image: "ghcr.io/bitcoin-network-operator/knots:29.3.knots20260210"},
+		{Name: "btcd", Nodes: 2, Implementation: v1alpha1.ImplementationBtcd, Image: "ghcr.io/bitcoin-network-operator/btcd:v0.25.0"},
+	}
 	return n
 }
 
@@ -290,12 +335,25 @@ func printStatus(ctx context.Context, k8s client.Client, n *v1alpha1.BitcoinNetw
 
 	fmt.Println("\nNodes (status.nodes):")
 	w = tabwriter.NewWriter(os.Stdout, 0, 4, 3, ' ', 0)
-	fmt.Fprintln(w, "NODE\tIP\tREADY\tPEERS\tEXPECTED\tHEIGHT\tBEST BLOCK\tVERSION\tDNS NAME")
+	fmt.Fprintln(w, "NODE\tGROUP\tIP\tREADY\tPEERS\tEXPECTED\tHEIGHT\tBEST BLOCK\tVERSION\tMEMPOOL")
 	for _, node := range n.Status.Nodes {
-		fmt.Fprintf(w, "%s\t%s\t%v\t%d\t%d\t%d\t%s\t%s\t%s\n", node.Name, node.IP, node.Ready, node.Peers, node.ExpectedPeers, node.BlockHeight,
-			status.ShortHash(node.BestBlockHash), node.UserAgent, node.DNSName)
+		mempool := "-"
+		if node.MempoolTransactions != nil {
+			mempool = strconv.FormatInt(*node.MempoolTransactions, 10)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%d\t%d\t%d\t%s\t%s\t%s\n", node.Name, cmp.Or(node.Group, "-"), node.IP, node.Ready, node.Peers, node.ExpectedPeers, node.BlockHeight,
+			status.ShortHash(node.BestBlockHash), node.UserAgent, mempool)
 	}
 	_ = w.Flush()
+	if len(n.Spec.Groups) > 0 {
+		fmt.Println("\nGroups (status.groups):")
+		w = tabwriter.NewWriter(os.Stdout, 0, 4, 3, ' ', 0)
+		fmt.Fprintln(w, "GROUP\tIMPLEMENTATION\tREADY\tVERSIONS\tIMAGE")
+		for _, g := range n.Status.Groups {
+			fmt.Fprintf(w, "%s\t%s\t%d/%d\t%s\t%s\n", g.Name, g.Implementation, g.ReadyNodes, g.DesiredNodes, strings.Join(g.UserAgents, " "), g.Image)
+		}
+		_ = w.Flush()
+	}
 	if m := n.Status.Mining; m != nil {
 		fmt.Printf("\nTip: height %d, %s. Mined by the operator to %s (key in Secret %s); initial blocks complete at height %d.\n",
 			n.Status.TipHeight, n.Status.TipHash, m.Address, m.MinerSecretName, m.InitialBlocksHeight)

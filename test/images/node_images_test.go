@@ -77,7 +77,7 @@ func TestNodeImagesRunAsNonRootAndMatchTheDefaults(t *testing.T) {
 	makefile := read("Makefile")
 	registry := makeVar(t, makefile, "IMAGE_REGISTRY")
 	defaults := map[string]string{}
-	for _, v := range []string{"RELATED_IMAGE_BITCOIND", "RELATED_IMAGE_BTCD"} {
+	for _, v := range []string{"RELATED_IMAGE_BITCOIND", "RELATED_IMAGE_BTCD", "RELATED_IMAGE_KNOTS"} {
 		defaults[v] = strings.ReplaceAll(makeVar(t, makefile, v), "$(IMAGE_REGISTRY)", registry)
 	}
 
