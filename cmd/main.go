@@ -22,7 +22,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -50,11 +52,12 @@ import (
 
 func main() {
 	var (
-		metricsAddr, probeAddr, leaderElectionNamespace, clusterDomain string
-		leaderElect, secureMetrics, enableHTTP2                        bool
+		metricsAddr, probeAddr, pprofAddr, leaderElectionNamespace, clusterDomain string
+		leaderElect, secureMetrics, enableHTTP2                                   bool
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address the metrics endpoint binds to, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probe endpoint binds to.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "0", "Address Go's pprof endpoints bind to (plain HTTP, no authentication: loopback only), e.g. 127.0.0.1:6060; 0 disables them.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Enable leader election, so that only one replica of the operator is active.")
 	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election lease; needed when running outside a cluster.")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS with authentication and authorization.")
@@ -63,7 +66,7 @@ func main() {
 	var peers nodes.Options
 	flag.DurationVar(&peers.RPCTimeout, "rpc-timeout", bitcoin.DefaultTimeout, "Deadline of each RPC call to a node.")
 	flag.DurationVar(&peers.CheckInterval, "peer-check-interval", nodes.DefaultCheckInterval, "How often to verify and repair the nodes' peers when nothing changes (a network's spec.peerCheckInterval overrides it).")
-	flag.IntVar(&peers.Concurrency, "rpc-concurrency", 8, "How many nodes of one network the operator calls at once.")
+	flag.IntVar(&peers.Concurrency, "rpc-concurrency", 32, "How many nodes of one network the operator calls at once.")
 	flag.IntVar(&peers.NetworkConcurrency, "peer-check-concurrency", nodes.DefaultNetworkConcurrency, "How many networks' peers the operator checks at once; node RPC never holds up applying objects and writing status.")
 	var volumeGroup string
 	flag.StringVar(&volumeGroup, "volume-fsgroup", "auto", "Give node pods with persistent storage an fsGroup, so the non-root node can write a new volume: true, false, or auto (true unless the cluster is OpenShift, whose restricted SCC assigns one).")
@@ -72,9 +75,13 @@ func main() {
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
+	if limit, ok := softMemoryLimit(os.Getenv); ok {
+		debug.SetMemoryLimit(limit)
+		log.Info("Go memory limit", "bytes", limit)
+	}
 
 	if err := run(config{
-		metricsAddr: metricsAddr, probeAddr: probeAddr, leaderElect: leaderElect,
+		metricsAddr: metricsAddr, probeAddr: probeAddr, pprofAddr: pprofAddr, leaderElect: leaderElect,
 		leaderElectionNamespace: leaderElectionNamespace, secureMetrics: secureMetrics,
 		enableHTTP2: enableHTTP2, clusterDomain: clusterDomain, peers: peers, volumeGroup: volumeGroup,
 	}); err != nil {
@@ -84,10 +91,10 @@ func main() {
 }
 
 type config struct {
-	metricsAddr, probeAddr, leaderElectionNamespace, clusterDomain string
-	leaderElect, secureMetrics, enableHTTP2                        bool
-	peers                                                          nodes.Options
-	volumeGroup                                                    string
+	metricsAddr, probeAddr, pprofAddr, leaderElectionNamespace, clusterDomain string
+	leaderElect, secureMetrics, enableHTTP2                                   bool
+	peers                                                                     nodes.Options
+	volumeGroup                                                               string
 }
 
 func run(cfg config) error {
@@ -124,6 +131,7 @@ func run(cfg config) error {
 		Scheme:                  scheme,
 		Metrics:                 metricsOpts,
 		HealthProbeBindAddress:  cfg.probeAddr,
+		PprofBindAddress:        cfg.pprofAddr,
 		LeaderElection:          cfg.leaderElect,
 		LeaderElectionID:        "bitcoin-network-operator.network-operator.dev",
 		LeaderElectionNamespace: cfg.leaderElectionNamespace,
@@ -159,6 +167,23 @@ func run(cfg config) error {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
 	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+// softMemoryLimit is the Go runtime's soft memory limit: 90 % of the
+// container's (MEMORY_LIMIT, in bytes, from the downward API), so that the
+// garbage collector works harder as the operator nears its limit instead
+// of the kernel killing it there (a 1000-node network's passes allocate in
+// bursts). None when GOMEMLIMIT is set (the runtime reads it itself) or
+// there is no limit to go by.
+func softMemoryLimit(env func(string) string) (int64, bool) {
+	if env("GOMEMLIMIT") != "" {
+		return 0, false
+	}
+	limit, err := strconv.ParseInt(env("MEMORY_LIMIT"), 10, 64)
+	if err != nil || limit <= 0 {
+		return 0, false
+	}
+	return limit * 9 / 10, true
 }
 
 // watchNamespaces parses WATCH_NAMESPACE as OLM sets it from the

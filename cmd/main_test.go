@@ -69,3 +69,22 @@ func TestVolumeGroupIsSetExceptWhereOpenShiftAssignsOne(t *testing.T) {
 		}
 	}
 }
+
+func TestTheGoHeapStaysUnderTheContainersMemoryLimit(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		want int64
+		ok   bool
+	}{
+		{map[string]string{"MEMORY_LIMIT": "268435456"}, 241591910, true}, // 256Mi: 90 %, rounded down
+		{map[string]string{"MEMORY_LIMIT": "268435456", "GOMEMLIMIT": "100MiB"}, 0, false},
+		{map[string]string{}, 0, false},
+		{map[string]string{"MEMORY_LIMIT": "0"}, 0, false},
+		{map[string]string{"MEMORY_LIMIT": "lots"}, 0, false},
+	} {
+		got, ok := softMemoryLimit(func(k string) string { return c.env[k] })
+		if got != c.want || ok != c.ok {
+			t.Errorf("%v: %d, %v; want %d, %v", c.env, got, ok, c.want, c.ok)
+		}
+	}
+}

@@ -139,16 +139,18 @@ type BitcoinNetworkSpec struct {
 	Chain Chain `json:"chain,omitempty"`
 
 	// Implementation is the node software of a network of one group:
-	// bitcoind (Bitcoin Core, the default) or btcd. Both run every chain
-	// offered here. Immutable. With spec.groups each group says its own.
+	// bitcoind (Bitcoin Core, the default), knots (Bitcoin Knots) or btcd.
+	// Each runs every chain offered here. Immutable. With spec.groups each
+	// group says its own.
 	// +optional
-	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Implementation",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:select:bitcoind","urn:alm:descriptor:com.tectonic.ui:select:btcd"}
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Implementation",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:select:bitcoind","urn:alm:descriptor:com.tectonic.ui:select:knots","urn:alm:descriptor:com.tectonic.ui:select:btcd"}
 	Implementation Implementation `json:"implementation,omitempty"`
 
 	// Image is the node container image. When empty, the operator uses the
 	// image it was installed with for the implementation (its
-	// RELATED_IMAGE_BITCOIND or RELATED_IMAGE_BTCD setting). The image must
-	// provide the `bitcoind` (or `btcd`) command on its PATH.
+	// RELATED_IMAGE_BITCOIND, RELATED_IMAGE_KNOTS or RELATED_IMAGE_BTCD
+	// setting). The image must provide the `bitcoind` (or `btcd`) command
+	// on its PATH.
 	// +kubebuilder:validation:MaxLength=512
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Node Image",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:text","urn:alm:descriptor:com.tectonic.ui:advanced"}
@@ -269,11 +271,11 @@ type NodeGroup struct {
 	// +kubebuilder:validation:Maximum=1000
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Group Nodes",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:podCount"}
 	Nodes int32 `json:"nodes"`
-	// Implementation is the group's node software: bitcoind (Bitcoin Core
-	// or a derivative such as Knots, by image) or btcd. Immutable.
+	// Implementation is the group's node software: bitcoind (Bitcoin Core,
+	// any release, by image), knots (Bitcoin Knots) or btcd. Immutable.
 	// +kubebuilder:default=bitcoind
 	// +optional
-	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Group Implementation",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:select:bitcoind","urn:alm:descriptor:com.tectonic.ui:select:btcd"}
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Group Implementation",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:select:bitcoind","urn:alm:descriptor:com.tectonic.ui:select:knots","urn:alm:descriptor:com.tectonic.ui:select:btcd"}
 	Implementation Implementation `json:"implementation,omitempty"`
 	// Image is the group's node image; the operator's default for the
 	// implementation when empty. Changing it rolls this group only, one

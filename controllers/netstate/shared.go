@@ -51,13 +51,20 @@ func GroupStatefulSet(ctx context.Context, c client.Reader, n *v1alpha1.BitcoinN
 }
 
 // NetworkPods are the live pods carrying the network's labels, from the
-// cache (status.GroupPods tells each group's own).
-func NetworkPods(ctx context.Context, c client.Reader, n *v1alpha1.BitcoinNetwork) ([]corev1.Pod, error) {
+// cache (status.GroupPods tells each group's own). They are the cache's
+// own objects, not copies (a network of 1000 nodes is listed on every
+// reconcile of both controllers): callers only read them.
+func NetworkPods(ctx context.Context, c client.Reader, n *v1alpha1.BitcoinNetwork) ([]*corev1.Pod, error) {
 	pods := &corev1.PodList{}
-	if err := c.List(ctx, pods, client.InNamespace(n.Namespace), client.MatchingLabelsSelector{Selector: resources.Selector(n)}); err != nil {
+	if err := c.List(ctx, pods, client.InNamespace(n.Namespace), client.MatchingLabelsSelector{Selector: resources.Selector(n)},
+		client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("listing pods: %w", err)
 	}
-	return status.ControlledPods(pods.Items, nil), nil
+	all := make([]*corev1.Pod, len(pods.Items))
+	for i := range pods.Items {
+		all[i] = &pods.Items[i]
+	}
+	return status.ControlledPods(all, nil), nil
 }
 
 // GroupNodes are a network's groups with their StatefulSets and node pods,
@@ -81,7 +88,7 @@ func GroupNodes(ctx context.Context, c client.Reader, n *v1alpha1.BitcoinNetwork
 // GroupPods are a group and its node pods.
 type GroupPods struct {
 	resources.Group
-	Pods []corev1.Pod
+	Pods []*corev1.Pod
 }
 
 // Wake queues a network on a controller's channel source, waiting at most

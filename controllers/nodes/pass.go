@@ -121,8 +121,8 @@ func (p *pass) addMembers(groups []netstate.GroupPods) error {
 	offset := 0
 	for _, g := range groups {
 		p.sizes, p.offsets = append(p.sizes, int(g.Nodes)), append(p.offsets, offset)
-		for i := range g.Pods {
-			p.addMember(g.Group, offset, &g.Pods[i], pool)
+		for _, pod := range g.Pods {
+			p.addMember(g.Group, offset, pod, pool)
 		}
 		offset += int(g.Nodes)
 	}

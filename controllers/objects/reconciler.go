@@ -205,7 +205,7 @@ func connections(p *status.Peering) *metrics.Connections {
 
 // writeStatus patches the status subresource when it changed, and records
 // an event per condition transition.
-func (r *Reconciler) writeStatus(ctx context.Context, n *v1alpha1.BitcoinNetwork, newStatus v1alpha1.BitcoinNetworkStatus, repaired map[string]int, pods []corev1.Pod) error {
+func (r *Reconciler) writeStatus(ctx context.Context, n *v1alpha1.BitcoinNetwork, newStatus v1alpha1.BitcoinNetworkStatus, repaired map[string]int, pods []*corev1.Pod) error {
 	if equality.Semantic.DeepEqual(n.Status, newStatus) {
 		return nil
 	}
@@ -223,7 +223,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, n *v1alpha1.BitcoinNetwork
 		var related runtime.Object
 		for i := range pods {
 			if e.Node != "" && pods[i].Name == e.Node {
-				related = &pods[i]
+				related = pods[i]
 			}
 		}
 		r.Recorder.Eventf(n, related, e.Type, e.Reason, e.Action, "%s", e.Message)

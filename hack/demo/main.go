@@ -205,7 +205,11 @@ func startOperator(ctx context.Context, manager, kubeconfigPath, logPath string)
 // startSimulator runs the pod simulator (a real node per pod) until the
 // returned function stops it.
 func startSimulator(k8s client.Client, impl v1alpha1.Implementation, btcdDir, bitcoindDir, work string) (stop func()) {
-	step("starting the pod simulator: a real %s on each node pod's IP (kwok gives pods 127.62.x.x addresses), Ready when its readiness probe passes", impl)
+	what := "a real " + string(impl)
+	if impl == mixedDemo {
+		what = "a real node (Bitcoin Core 29.3 or 30.0, Knots or btcd, by the pod's image)"
+	}
+	step("starting the pod simulator: %s on each node pod's IP (kwok gives pods 127.62.x.x addresses), Ready when its readiness probe passes", what)
 	sim := &podsim.Simulator{Client: k8s, BtcdDir: btcdDir, BitcoindDir: bitcoindDir, WorkDir: work, KubeletSimulated: true}
 	if os.Getenv("DEMO_DEBUG") != "" {
 		sim.Logf = func(f string, a ...any) { fmt.Fprintf(os.Stderr, "podsim: "+f+"\n", a...) }

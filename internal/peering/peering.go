@@ -24,7 +24,7 @@ import (
 	"cmp"
 	"context"
 	"maps"
-	"net"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -224,9 +224,10 @@ func Repair(ctx context.Context, members []Member, opts Options) (Report, error)
 			act(actCtx, m.Node, acts.capped(maxActions), impl, r)
 		}
 	})
+	network := newAddressSet(opts.NetworkAddresses)
 	for ordinal, o := range observations {
 		if nr := report.Nodes[ordinal]; nr.Reachable {
-			nr.Listed = listed(o, nr, opts.NetworkAddresses)
+			nr.Listed = listed(o, nr, network)
 		}
 	}
 	report.Record = record(members, report, opts)
@@ -239,10 +240,10 @@ func Repair(ctx context.Context, members []Member, opts Options) (Report, error)
 const MaxRecord = 256
 
 // listed are the network's addresses a node lists after its removals.
-func listed(o Observation, nr *NodeReport, network []string) []string {
+func listed(o Observation, nr *NodeReport, network addressSet) []string {
 	var out []string
 	for _, a := range o.Added {
-		if belongs(a.Address, network) && !slices.Contains(nr.Removed, a.Address) {
+		if network.has(a.Address) && !slices.Contains(nr.Removed, a.Address) {
 			out = append(out, a.Address)
 		}
 	}
@@ -302,45 +303,50 @@ type Observation struct {
 }
 
 // observe asks a node for its chain, mempool, added peers and connections
-// (and its version when asked), the calls at once: a node that answers
-// each just in time still gives its answers within one call's deadline.
+// (and its version when asked), one call after another on one kept-alive
+// connection, reused pass after pass. Not all at once: a connection per
+// call would dial anew in every pass (the transport keeps two idle per
+// node) and hold a connection's buffers and goroutines per call, tens of
+// MiB at 1000 nodes; nodes are called concurrently instead. The calls
+// share the pass's deadline.
 func observe(ctx context.Context, m Member, r *NodeReport) (Observation, error) {
 	node := m.Node
 	var obs Observation
 	var peers []bitcoin.Peer
-	var wg sync.WaitGroup
-	errs := make([]error, 5)
-	calls := 4
-	wg.Add(4)
-	go func() { defer wg.Done(); obs.Chain, errs[0] = node.ChainInfo(ctx) }()
-	go func() { defer wg.Done(); obs.Added, errs[1] = node.AddedNodes(ctx) }()
-	go func() { defer wg.Done(); peers, errs[2] = node.Peers(ctx) }()
-	go func() { defer wg.Done(); obs.Mempool, errs[4] = node.MempoolSize(ctx) }()
-	if m.AskVersion {
-		calls++
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	err := func() (err error) {
+		r.Calls++
+		if obs.Chain, err = node.ChainInfo(ctx); err != nil {
+			return err
+		}
+		r.Calls++
+		if obs.Added, err = node.AddedNodes(ctx); err != nil {
+			return err
+		}
+		r.Calls++
+		if peers, err = node.Peers(ctx); err != nil {
+			return err
+		}
+		r.Calls++
+		if obs.Mempool, err = node.MempoolSize(ctx); err != nil {
+			return err
+		}
+		if m.AskVersion {
+			r.Calls++
 			info, err := node.NetworkInfo(ctx)
-			if errs[3] = err; err == nil {
-				obs.Network = &info
+			if err != nil {
+				return err
 			}
-		}()
-	}
-	wg.Wait()
-	r.Calls += calls
+			obs.Network = &info
+		}
+		return nil
+	}()
 	obs.BlockHeight = obs.Chain.Blocks
 	for _, p := range peers {
 		if !p.Inbound {
 			obs.Outbound = append(obs.Outbound, p.Address)
 		}
 	}
-	for _, err := range errs {
-		if err != nil {
-			return obs, err
-		}
-	}
-	return obs, nil
+	return obs, err
 }
 
 // Actions are the changes to make on one node.
@@ -399,18 +405,39 @@ func Decide(edges []topology.Edge, members []Member, obs map[int]Observation, op
 		}
 		return false
 	}
-	// linked: at and peer share a connection, as either of them reports it.
-	// Inbound connections show the peer's source port, not its address, so
-	// they are seen from the other end only.
-	outboundTo := func(at, peer int) bool { return slices.Contains(obs[at].Outbound, address[peer]) }
-	linked := func(at, peer int) bool {
-		return connected(at, peer) || connected(peer, at) || outboundTo(at, peer) || outboundTo(peer, at)
+	// A node's network peers are the members it shares a connection with,
+	// as either end reports it: its connected added peers and outbound
+	// connections, and theirs to it. Inbound connections show the peer's
+	// source port, not its address, so they are seen from the other end
+	// only. Counted from each node's own lists, not pair by pair: a pass
+	// over 1000 nodes must not ask a million pairs.
+	links := map[int]map[int]bool{}
+	link := func(a, b int) {
+		if a == b {
+			return
+		}
+		for _, pair := range [2][2]int{{a, b}, {b, a}} {
+			if links[pair[0]] == nil {
+				links[pair[0]] = map[int]bool{}
+			}
+			links[pair[0]][pair[1]] = true
+		}
+	}
+	for at, o := range obs {
+		for _, a := range o.Added {
+			if peer, ok := ordinalOf[a.Address]; ok && a.Connected {
+				link(at, peer)
+			}
+		}
+		for _, out := range o.Outbound {
+			if peer, ok := ordinalOf[out]; ok {
+				link(at, peer)
+			}
+		}
 	}
 	for at := range obs {
-		for _, m := range members {
-			if m.Ordinal != at && address[m.Ordinal] != "" && linked(at, m.Ordinal) {
-				d.NetworkPeers[at]++
-			}
+		if n := len(links[at]); n > 0 {
+			d.NetworkPeers[at] = n
 		}
 	}
 	paired := map[[2]int]bool{}
@@ -434,9 +461,10 @@ func Decide(edges []topology.Edge, members []Member, obs map[int]Observation, op
 	if opts.Topology == topology.None {
 		return d
 	}
+	network := newAddressSet(opts.NetworkAddresses)
 	for ordinal, o := range obs {
 		for _, added := range o.Added {
-			if !belongs(added.Address, opts.NetworkAddresses) {
+			if !network.has(added.Address) {
 				continue
 			}
 			if peer, ok := ordinalOf[added.Address]; ok && paired[[2]int{min(ordinal, peer), max(ordinal, peer)}] {
@@ -521,18 +549,34 @@ func forEachReady(members []Member, concurrency int, f func(Member)) {
 	wg.Wait()
 }
 
-// belongs reports whether address is one of the network's, comparing
-// hosts and ports as parsed (so "127.0.0.2:18444" matches however written).
-func belongs(address string, network []string) bool {
-	host, port, err := net.SplitHostPort(address)
-	if err != nil {
-		return false
-	}
-	for _, n := range network {
-		h, p, err := net.SplitHostPort(n)
-		if err == nil && p == port && net.ParseIP(h).Equal(net.ParseIP(host)) {
-			return true
+// addressSet holds P2P addresses by their parsed host and port, so that
+// "127.0.0.2:18444" matches however it is written. A set, not a list: a
+// pass asks it for every peer of every node (8000 lookups at 1000 nodes).
+type addressSet map[netip.AddrPort]bool
+
+func newAddressSet(addresses []string) addressSet {
+	set := addressSet{}
+	for _, a := range addresses {
+		if ap, ok := parseAddress(a); ok {
+			set[ap] = true
 		}
 	}
-	return false
+	return set
+}
+
+// has reports whether address is in the set; an address that is no
+// ip:port never is.
+func (s addressSet) has(address string) bool {
+	ap, ok := parseAddress(address)
+	return ok && s[ap]
+}
+
+// parseAddress parses "ip:port", with an IPv4-mapped IPv6 address taken
+// as the IPv4 one (nodes report either).
+func parseAddress(a string) (netip.AddrPort, bool) {
+	ap, err := netip.ParseAddrPort(a)
+	if err != nil {
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap().WithZone(""), ap.Port()), true
 }

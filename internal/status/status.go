@@ -121,8 +121,9 @@ type Problem struct {
 type Observed struct {
 	Network *v1alpha1.BitcoinNetwork
 	// Pods are the pods carrying the network's labels; only those a
-	// group's StatefulSet controls are its nodes.
-	Pods []corev1.Pod
+	// group's StatefulSet controls are its nodes. They may be the cache's
+	// own objects: read them, never change them.
+	Pods []*corev1.Pod
 	// Groups are the network's groups, in spec order, with what the
 	// operator applied for them.
 	Groups []GroupObserved
@@ -358,11 +359,11 @@ func nodeStatuses(o Observed) []v1alpha1.NodeStatus {
 		stsName := resources.GroupStatefulSetName(n, g.Group)
 		byOrdinal := map[int32]v1alpha1.NodeStatus{}
 		for _, p := range GroupPods(o.Pods, stsName, g.StatefulSet) {
-			ordinal, _ := Ordinal(stsName, &p)
+			ordinal, _ := Ordinal(stsName, p)
 			if _, dup := byOrdinal[ordinal]; dup {
 				continue
 			}
-			byOrdinal[ordinal] = nodeStatus(o, g.Name, ordinal, &p)
+			byOrdinal[ordinal] = nodeStatus(o, g.Name, ordinal, p)
 		}
 		group := slices.Collect(maps.Values(byOrdinal))
 		slices.SortFunc(group, func(a, b v1alpha1.NodeStatus) int { return int(a.Ordinal - b.Ordinal) })
@@ -428,10 +429,10 @@ func groupStatuses(o Observed, nodes []v1alpha1.NodeStatus) []v1alpha1.GroupStat
 
 // GroupPods are the live pods of a group: those its StatefulSet (sts, nil
 // when there is none yet) controls, named <stsName>-<ordinal>.
-func GroupPods(pods []corev1.Pod, stsName string, sts *appsv1.StatefulSet) []corev1.Pod {
-	var out []corev1.Pod
+func GroupPods(pods []*corev1.Pod, stsName string, sts *appsv1.StatefulSet) []*corev1.Pod {
+	var out []*corev1.Pod
 	for _, p := range ControlledPods(pods, sts) {
-		if _, ok := Ordinal(stsName, &p); ok {
+		if _, ok := Ordinal(stsName, p); ok {
 			out = append(out, p)
 		}
 	}
@@ -442,13 +443,13 @@ func GroupPods(pods []corev1.Pod, stsName string, sts *appsv1.StatefulSet) []cor
 // merely carries the labels, or a look-alike name, is no node. Without a
 // StatefulSet (nothing applied yet) the pods' labels and names are all
 // there is to go by.
-func ControlledPods(pods []corev1.Pod, sts *appsv1.StatefulSet) []corev1.Pod {
-	var out []corev1.Pod
+func ControlledPods(pods []*corev1.Pod, sts *appsv1.StatefulSet) []*corev1.Pod {
+	var out []*corev1.Pod
 	for _, p := range pods {
 		if p.DeletionTimestamp != nil {
 			continue
 		}
-		if sts != nil && !metav1.IsControlledBy(&p, sts) {
+		if sts != nil && !metav1.IsControlledBy(p, sts) {
 			continue
 		}
 		out = append(out, p)

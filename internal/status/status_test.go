@@ -47,12 +47,12 @@ func statefulSet(replicas int32) *appsv1.StatefulSet {
 }
 
 // pod is a pod the StatefulSet controls.
-func pod(name string, ready bool, hash string) corev1.Pod {
+func pod(name string, ready bool, hash string) *corev1.Pod {
 	status := corev1.ConditionFalse
 	if ready {
 		status = corev1.ConditionTrue
 	}
-	return corev1.Pod{
+	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{resources.AnnotationConfigHash: hash},
 			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "StatefulSet", Name: "net", UID: "sts-uid", Controller: ptr.To(true)}}},
 		Status: corev1.PodStatus{PodIP: "127.0.0.9", Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: status}}},
@@ -76,11 +76,11 @@ func TestComputeConditions(t *testing.T) {
 	rolling.Status.UpdateRevision, rolling.Status.UpdatedReplicas = "net-def", 1
 	unseen := statefulSet(2)
 	unseen.Generation = 8
-	ready2 := []corev1.Pod{pod("net-1", true, "h"), pod("net-0", true, "h")}
+	ready2 := []*corev1.Pod{pod("net-1", true, "h"), pod("net-0", true, "h")}
 	tests := []struct {
 		name                        string
 		nodes                       int32
-		pods                        []corev1.Pod
+		pods                        []*corev1.Pod
 		sts                         *appsv1.StatefulSet
 		peering                     *Peering
 		problem                     *Problem
@@ -88,7 +88,7 @@ func TestComputeConditions(t *testing.T) {
 		readyTrue, progressingTrue  bool
 	}{
 		{name: "no pods yet", nodes: 2, sts: statefulSet(2), ready: ReasonNodesNotReady, progressing: ReasonScaling, progressingTrue: true, degrade: ReasonReconciled},
-		{name: "starting", nodes: 2, sts: statefulSet(2), pods: []corev1.Pod{pod("net-0", true, "h"), pod("net-1", false, "h")},
+		{name: "starting", nodes: 2, sts: statefulSet(2), pods: []*corev1.Pod{pod("net-0", true, "h"), pod("net-1", false, "h")},
 			ready: ReasonNodesNotReady, progressing: ReasonNodesStarting, progressingTrue: true, degrade: ReasonReconciled},
 		{name: "all ready and connected", nodes: 2, sts: statefulSet(2), pods: ready2, peering: connected(1),
 			ready: ReasonAllNodesReady, readyTrue: true, progressing: ReasonStable, degrade: ReasonReconciled},
@@ -96,9 +96,9 @@ func TestComputeConditions(t *testing.T) {
 			ready: ReasonPeersNotConnected, progressing: ReasonStable, degrade: ReasonReconciled},
 		{name: "all ready, peers not checked yet", nodes: 2, sts: statefulSet(2), pods: ready2,
 			ready: ReasonPeersNotConnected, progressing: ReasonStable, degrade: ReasonReconciled},
-		{name: "terminating pod does not count", nodes: 2, sts: statefulSet(2), pods: append([]corev1.Pod{deleting}, ready2...), peering: connected(1),
+		{name: "terminating pod does not count", nodes: 2, sts: statefulSet(2), pods: append([]*corev1.Pod{deleting}, ready2...), peering: connected(1),
 			ready: ReasonAllNodesReady, readyTrue: true, progressing: ReasonStable, degrade: ReasonReconciled},
-		{name: "outdated config", nodes: 2, sts: statefulSet(2), pods: []corev1.Pod{pod("net-0", true, "old"), pod("net-1", true, "h")}, peering: connected(1),
+		{name: "outdated config", nodes: 2, sts: statefulSet(2), pods: []*corev1.Pod{pod("net-0", true, "old"), pod("net-1", true, "h")}, peering: connected(1),
 			ready: ReasonRollingOut, progressing: ReasonRollingOut, progressingTrue: true, degrade: ReasonReconciled},
 		{name: "StatefulSet still rolling (any template change)", nodes: 2, sts: rolling, pods: ready2, peering: connected(1),
 			ready: ReasonRollingOut, progressing: ReasonRollingOut, progressingTrue: true, degrade: ReasonReconciled},
@@ -152,7 +152,7 @@ func TestComputeListsOnlyPodsTheStatefulSetControlsByOrdinal(t *testing.T) {
 	foreign.OwnerReferences[0].UID = "other-uid"
 	relabelled := pod("net-x-2", true, "h") // a group's pod, not this StatefulSet's
 	relabelled.Labels = map[string]string{"apps.kubernetes.io/pod-index": "2"}
-	pods := []corev1.Pod{impostor, foreign, pod("net-10", true, "h"), pod("net-2", false, "h"), relabelled, pod("other-0", true, "h"), pod("net-x", true, "h")}
+	pods := []*corev1.Pod{impostor, foreign, pod("net-10", true, "h"), pod("net-2", false, "h"), relabelled, pod("other-0", true, "h"), pod("net-x", true, "h")}
 	st := Compute(Observed{Network: n, Pods: pods, Groups: sole(n, statefulSet(3), "h"), ClusterDomain: "example.internal"})
 	if len(st.Nodes) != 2 || st.Nodes[0].Name != "net-2" || st.Nodes[1].Name != "net-10" || st.Nodes[1].Ordinal != 10 {
 		t.Fatalf("nodes = %+v, want net-2 then net-10 (pods the StatefulSet does not control, duplicate ordinals and bad names skipped)", st.Nodes)
@@ -168,7 +168,7 @@ func TestComputeKeepsTransitionTimeWhenNothingChanges(t *testing.T) {
 		// Progressing was once set True, then overwritten False, on every
 		// reconcile of a blocked network.
 		"blocked":  {Groups: sole(network(2), nil, ""), Problem: &Problem{Reason: ReasonRPCSecretNotFound, Message: "missing"}},
-		"starting": {Groups: sole(network(2), statefulSet(2), "h"), Pods: []corev1.Pod{pod("net-0", false, "h")}},
+		"starting": {Groups: sole(network(2), statefulSet(2), "h"), Pods: []*corev1.Pod{pod("net-0", false, "h")}},
 	} {
 		n := network(2)
 		if name == "scaled to zero" {
@@ -197,7 +197,7 @@ func TestTopologyNoneShowsWhatTheNodesSay(t *testing.T) {
 	n.Spec.Topology = v1alpha1.TopologyNone
 	n.Status.Nodes = []v1alpha1.NodeStatus{{Name: "net-0", IP: "127.0.0.9", Peers: 3, ExpectedPeers: 3, BlockHeight: 4}}
 	p := &Peering{Nodes: map[string]NodePeering{"net-0": {Peers: 1, BlockHeight: 7, BestBlockHash: "h7"}}, TipHeight: 7, TipHash: "h7"}
-	st := Compute(Observed{Network: n, Pods: []corev1.Pod{pod("net-0", true, "h")}, Groups: sole(n, statefulSet(1), "h"), Peering: p})
+	st := Compute(Observed{Network: n, Pods: []*corev1.Pod{pod("net-0", true, "h")}, Groups: sole(n, statefulSet(1), "h"), Peering: p})
 	if got := st.Nodes[0]; got.Peers != 1 || got.ExpectedPeers != 0 || got.BlockHeight != 7 {
 		t.Errorf("node %+v, want the pass's observation: 1 peer, none expected, height 7", got)
 	}

@@ -137,8 +137,8 @@ func fullMesh(n int) []Edge {
 // candidates by measuring, for 100 and 1000 nodes in 1, 2, 4 and 8 groups:
 // at most 5 hops between any two nodes and at most 20 inbound connections
 // on a node (the first nodes receive the most).
-func groupPeers(k int) []int {
-	return []int{k - 1, k - 3, k / 2, k / 3, k / 4, k / 5, k - 7, k - 15}
+func groupPeers(k int) [MaxAddedPeers]int {
+	return [MaxAddedPeers]int{k - 1, k - 3, k / 2, k / 3, k / 4, k / 5, k - 7, k - 15}
 }
 
 // boundedMesh plans the mesh beyond maxFullMesh nodes (see PlanGroups).
@@ -149,31 +149,38 @@ func boundedMesh(sizes []int) []Edge {
 	}
 	cross := min(crossGroupPeers, len(sizes)-1)
 	budget := MaxAddedPeers - cross
-	var edges []Edge
+	edges := make([]Edge, 0, MaxAddedPeers*(first[len(sizes)-1]+sizes[len(sizes)-1]))
+	targets := make([]int, 0, MaxAddedPeers)
+	// add keeps each target once (a few candidates coincide for small k).
+	add := func(from, to int) {
+		if to != from && !slices.Contains(targets, to) {
+			targets = append(targets, to)
+		}
+	}
 	for g, size := range sizes {
 		for k := 0; k < size; k++ {
 			from := first[g] + k
-			targets := map[int]bool{}
+			targets = targets[:0]
 			if k == 0 {
 				for h := g + 1; h < len(sizes); h++ {
 					if sizes[h] > 0 {
-						targets[first[h]] = true
+						add(from, first[h])
 					}
 				}
 			} else {
-				for _, t := range groupPeers(k)[:budget] {
+				peers := groupPeers(k)
+				for _, t := range peers[:budget] {
 					if t >= 0 {
-						targets[first[g]+t] = true
+						add(from, first[g]+t)
 					}
 				}
 				for s := 1; s <= cross; s++ {
 					if h := (g + s) % len(sizes); k/2 < sizes[h] {
-						targets[first[h]+k/2] = true
+						add(from, first[h]+k/2)
 					}
 				}
 			}
-			delete(targets, from)
-			for to := range targets {
+			for _, to := range targets {
 				edges = append(edges, Edge{From: from, To: to})
 			}
 		}

@@ -70,10 +70,16 @@ func startNodes(b *testing.B, impl bitcoin.Implementation, size int, subnet int)
 	return startBtcd(b, size, subnet)
 }
 
-// startBitcoind starts real Bitcoin Core nodes (see realnode).
+// startBitcoind starts real Bitcoin Core v29.3 nodes (see realnode).
 func startBitcoind(b *testing.B, size int, subnet int) []*node {
 	b.Helper()
-	dir := realnode.RequireBitcoind(b)
+	return startCore(b, realnode.RequireBitcoind(b), size, subnet)
+}
+
+// startCore starts nodes of the Bitcoin Core release (or derivative) in
+// dir, each on its own loopback IP, and waits until they answer RPC.
+func startCore(b *testing.B, dir string, size int, subnet int) []*node {
+	b.Helper()
 	var nodes []*node
 	for i := 0; i < size; i++ {
 		bn := realnode.StartBitcoind(b, dir, realnode.BitcoindOptions{IP: fmt.Sprintf("127.%d.0.%d", subnet, i+2)})

@@ -19,24 +19,31 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlenvtest "sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/test/envtest"
@@ -46,29 +53,95 @@ import (
 
 const benchNetworks = 100
 
+// operatorMemoryLimit is the manager container's memory limit in
+// config/manager/manager.yaml, in bytes, as the downward API gives it.
+func operatorMemoryLimit(b *testing.B) int64 {
+	raw, err := os.ReadFile(filepath.Join(envtest.RepoRoot(), "config", "manager", "manager.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, doc := range strings.Split(string(raw), "\n---\n") {
+		d := &appsv1.Deployment{}
+		if err := yaml.Unmarshal([]byte(doc), d); err != nil || d.Kind != "Deployment" {
+			continue
+		}
+		for _, c := range d.Spec.Template.Spec.Containers {
+			if limit, ok := c.Resources.Limits[corev1.ResourceMemory]; ok && c.Name == "manager" {
+				return limit.Value()
+			}
+		}
+	}
+	b.Fatal("config/manager/manager.yaml: no memory limit on the manager container")
+	return 0
+}
+
 // operatorProcess is the operator binary running against the bench's API
 // server, as it runs in a cluster (its own process: its RSS is its own).
 type operatorProcess struct {
-	cmd     *exec.Cmd
-	metrics string
+	cmd            *exec.Cmd
+	metrics, pprof string
 }
 
 func startOperator(b *testing.B, bin, kubeconfig string) *operatorProcess {
 	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
+	addr, pprof := freeAddress(b), freeAddress(b)
+	level := "error"
+	var logFile *os.File
+	if dir := os.Getenv("BNO_BENCH_PROFILES"); dir != "" {
+		// With profiles, the operator's info log goes beside them.
+		f, err := os.Create(filepath.Join(dir, "operator.log"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = f.Close() })
+		level, logFile = "info", f
 	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	cmd := exec.Command(bin, "--metrics-bind-address="+addr, "--metrics-secure=false", "--health-probe-bind-address=0", "--zap-log-level=error")
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "RELATED_IMAGE_BITCOIND=bitcoind:bench", "RELATED_IMAGE_BTCD=btcd:bench")
+	cmd := exec.Command(bin, "--metrics-bind-address="+addr, "--metrics-secure=false", "--health-probe-bind-address=0", "--zap-log-level="+level,
+		"--pprof-bind-address="+pprof)
+	// MEMORY_LIMIT is what the Deployment's downward API gives it.
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "RELATED_IMAGE_BITCOIND=bitcoind:bench", "RELATED_IMAGE_BTCD=btcd:bench",
+		"MEMORY_LIMIT="+strconv.FormatInt(operatorMemoryLimit(b), 10))
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if logFile != nil {
+		cmd.Stdout, cmd.Stderr = logFile, logFile
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	return &operatorProcess{cmd: cmd, metrics: addr}
+	return &operatorProcess{cmd: cmd, metrics: addr, pprof: pprof}
+}
+
+func freeAddress(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// saveProfile writes one of the operator's pprof profiles (heap, or
+// "profile?seconds=N" for CPU, which takes that long) to
+// $BNO_BENCH_PROFILES/<name> when that is set (go tool pprof reads it).
+func (o *operatorProcess) saveProfile(b *testing.B, profile, name string) {
+	dir := os.Getenv("BNO_BENCH_PROFILES")
+	if dir == "" {
+		return
+	}
+	resp, err := http.Get("http://" + o.pprof + "/debug/pprof/" + profile)
+	if err != nil {
+		b.Logf("%s profile: %v", profile, err)
+		return
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, name), raw, 0o644)
+	}
+	if err != nil {
+		b.Logf("%s profile: %v", profile, err)
+	}
 }
 
 func (o *operatorProcess) stop() {
@@ -96,13 +169,18 @@ func sum(f map[string]*dto.MetricFamily, name string, match func(map[string]stri
 	return total
 }
 
-// quantile estimates a quantile of the bitcoinnetwork controller's
-// reconcile times from the histogram buckets, as histogram_quantile does.
+// quantile estimates a quantile of the object controller's reconcile
+// times from the histogram buckets, as histogram_quantile does.
 func quantile(f map[string]*dto.MetricFamily, q float64) time.Duration {
+	return controllerQuantile(f, "bitcoinnetwork", q)
+}
+
+// controllerQuantile is quantile for the named controller.
+func controllerQuantile(f map[string]*dto.MetricFamily, controller string, q float64) time.Duration {
 	for _, m := range f["controller_runtime_reconcile_time_seconds"].GetMetric() {
 		ok := false
 		for _, l := range m.GetLabel() {
-			ok = ok || (l.GetName() == "controller" && l.GetValue() == "bitcoinnetwork")
+			ok = ok || (l.GetName() == "controller" && l.GetValue() == controller)
 		}
 		if !ok {
 			continue
@@ -140,12 +218,26 @@ func BenchmarkScaleManyNetworks(b *testing.B) {
 	}
 }
 
-func manyNetworks(b *testing.B) {
+// benchCluster is a local API server with the pod simulator (fake
+// bitcoind nodes) and the operator binary built, for the scale benchmarks.
+type benchCluster struct {
+	k8s client.Client
+	// watch is an informer cache of pods and networks: the benchmarks
+	// watch 1000 pods and a 1000-node status without reading them from
+	// the API server in a loop, which would load the machine they measure.
+	watch          cache.Cache
+	bin            string
+	kubeconfigPath string
+	ctx            context.Context
+}
+
+// startBenchCluster starts one; it stops when the benchmark ends.
+func startBenchCluster(b *testing.B, subnet int) *benchCluster {
 	env, err := envtest.Start()
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer func() { _ = env.Stop() }()
+	b.Cleanup(func() { _ = env.Stop() })
 	user, err := env.AddUser(ctrlenvtest.User{Name: "bench-operator", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -155,27 +247,39 @@ func manyNetworks(b *testing.B) {
 		b.Fatal(err)
 	}
 	dir := b.TempDir()
-	kubeconfigPath := filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(kubeconfigPath, kubeconfig, 0o600); err != nil {
+	c := &benchCluster{kubeconfigPath: filepath.Join(dir, "kubeconfig"), bin: filepath.Join(dir, "manager")}
+	if err := os.WriteFile(c.kubeconfigPath, kubeconfig, 0o600); err != nil {
 		b.Fatal(err)
 	}
-	bin := filepath.Join(dir, "manager")
-	build := exec.Command("go", "build", "-o", bin, "./cmd")
+	build := exec.Command("go", "build", "-o", c.bin, "./cmd")
 	build.Dir = envtest.RepoRoot()
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("building the operator: %v\n%s", err, out)
 	}
-	k8s, err := client.New(env.Config, client.Options{})
-	if err != nil {
+	if c.k8s, err = client.New(env.Config, client.Options{}); err != nil {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	sim := &podsim.Simulator{Client: k8s, WorkDir: dir, Subnet: 120, EmulateStatefulSets: true}
+	c.ctx = ctx
+	if c.watch, err = cache.New(env.Config, cache.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	for _, o := range []client.Object{&corev1.Pod{}, &v1alpha1.BitcoinNetwork{}} {
+		if _, err := c.watch.GetInformer(ctx, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	go func() { _ = c.watch.Start(ctx) }()
+	sim := &podsim.Simulator{Client: c.k8s, WorkDir: dir, Subnet: subnet, EmulateStatefulSets: true}
 	simDone := make(chan struct{})
 	go func() { _ = sim.Run(ctx); close(simDone) }()
-	defer func() { cancel(); <-simDone }()
+	b.Cleanup(func() { cancel(); <-simDone })
+	return c
+}
 
+func manyNetworks(b *testing.B) {
+	c := startBenchCluster(b, 120)
+	k8s, bin, kubeconfigPath, ctx := c.k8s, c.bin, c.kubeconfigPath, c.ctx
 	op := startOperator(b, bin, kubeconfigPath)
 	defer func() { op.stop() }()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bench"}}
