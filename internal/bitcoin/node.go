@@ -127,7 +127,39 @@ type Node interface {
 	// own --miningaddr, so address must be that one). Never sent twice;
 	// its deadline is the client's timeout plus MineTimeout.
 	Mine(ctx context.Context, count int, address string) ([]string, error)
+	// Banned lists the addresses the node has banned (listbanned), as
+	// subnets ("10.0.0.7/32"); Ban bans one IP address for BanTime (setban
+	// add, which also closes its connections) and Unban lifts a ban (setban
+	// remove). Both succeed when there is nothing to do. btcd has no ban
+	// list: its three answer ErrNoBanList.
+	Banned(ctx context.Context) ([]string, error)
+	Ban(ctx context.Context, ip string) error
+	Unban(ctx context.Context, subnet string) error
+	// ChainTips lists the node's known chain tips (getchaintips): after a
+	// reorganisation the replaced best block is a tip with status
+	// "valid-fork" whose branch length is the depth of the reorganisation.
+	ChainTips(ctx context.Context) ([]ChainTip, error)
 }
+
+// ChainTip is one entry of getchaintips.
+type ChainTip struct {
+	Height    int64  `json:"height"`
+	Hash      string `json:"hash"`
+	BranchLen int64  `json:"branchlen"`
+	Status    string `json:"status"`
+}
+
+// ErrNoBanList is what btcd's ban calls answer: its RPC has no setban.
+var ErrNoBanList = errors.New("btcd has no ban list (no setban RPC)")
+
+// BanTime is how long a ban lasts (seconds). A fault's bans are renewed
+// while it lasts, so this only bounds how long one forgotten by a crash
+// could outlive it.
+const BanTime = 24 * 60 * 60
+
+// maxTips bounds what getchaintips may list (regtest experiments make a
+// few; a node listing more is not believed).
+const maxTips = 10000
 
 // MineTimeout is the extra time a Mine call gets: mining is CPU work, even
 // on regtest.
@@ -227,6 +259,17 @@ func (c common) outboundIDs(ctx context.Context, address string) ([]int64, error
 	return ids, nil
 }
 
+func (c common) ChainTips(ctx context.Context) ([]ChainTip, error) {
+	var tips []ChainTip
+	if err := c.call(ctx, "getchaintips", &tips); err != nil {
+		return nil, err
+	}
+	if len(tips) > maxTips {
+		return nil, fmt.Errorf("getchaintips: %d tips, more than %d", len(tips), maxTips)
+	}
+	return tips, nil
+}
+
 // headerConfirmations asks getblockheader for a block's confirmations; a
 // block the node has not seen is -5 on both implementations.
 func (c common) headerConfirmations(ctx context.Context, hash string) (confirmations int64, known bool, err error) {
@@ -317,6 +360,37 @@ func (n *bitcoindNode) RemovePeer(ctx context.Context, address string) error {
 		}
 	}
 	return nil
+}
+
+func (n *bitcoindNode) Banned(ctx context.Context) ([]string, error) {
+	var bans []struct {
+		Address string `json:"address"`
+	}
+	if err := n.call(ctx, "listbanned", &bans); err != nil {
+		return nil, err
+	}
+	if len(bans) > maxPeers {
+		return nil, fmt.Errorf("listbanned: %d bans, more than %d", len(bans), maxPeers)
+	}
+	out := make([]string, len(bans))
+	for i, b := range bans {
+		out[i] = b.Address
+	}
+	return out, nil
+}
+
+// Ban answers -23 for an address already banned, Unban -30 for one that
+// is not: neither is an error here.
+func (n *bitcoindNode) Ban(ctx context.Context, ip string) error {
+	return ignoreCode(n.call(ctx, "setban", nil, ip, "add", BanTime), btcjson.ErrRPCClientNodeAlreadyAdded)
+}
+
+func (n *bitcoindNode) Unban(ctx context.Context, subnet string) error {
+	return ignoreCode(n.call(ctx, "setban", nil, subnet, "remove"), btcjson.ErrRPCClientInvalidIPOrSubnet)
+}
+
+func (n *bitcoindNode) ChainTips(ctx context.Context) ([]ChainTip, error) {
+	return n.common().ChainTips(ctx)
 }
 
 // BlockPlace reads getblockheader's confirmations: -1 for a block Core
@@ -422,6 +496,13 @@ func (n *btcdNode) RemovePeer(ctx context.Context, address string) error {
 		}
 	}
 	return nil
+}
+
+func (n *btcdNode) Banned(context.Context) ([]string, error) { return nil, ErrNoBanList }
+func (n *btcdNode) Ban(context.Context, string) error        { return ErrNoBanList }
+func (n *btcdNode) Unban(context.Context, string) error      { return ErrNoBanList }
+func (n *btcdNode) ChainTips(ctx context.Context) ([]ChainTip, error) {
+	return n.common().ChainTips(ctx)
 }
 
 // BlockPlace: btcd answers getblockheader for a block on another branch

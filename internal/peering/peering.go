@@ -87,6 +87,23 @@ type Options struct {
 	// probes them with a full deadline elsewhere.
 	Suspect        map[int]bool
 	SuspectTimeout time.Duration
+	// Release, when set, is called after each phase's calls to a member
+	// (its observation, then its changes), so that the caller can close
+	// the node's idle connections: a large network then holds open at
+	// most Concurrency of them instead of one per node.
+	Release func(Member)
+	// Side, when set, splits the network for a fault: Side[i] is the side
+	// of the node with global index i (one entry per planned node). No
+	// edge between sides is planned (topology.Partition keeps each side
+	// connected), and a node's added peers and outbound connections on
+	// another side are removed.
+	Side []int
+	// Bans makes the pass read each Bitcoin Core node's ban list and keep
+	// it: with Side set a node bans the IPs of the members on other sides,
+	// so that neither end reconnects (Core refuses inbound connections
+	// from a banned address); bans of the network's own addresses that
+	// Side does not ask for are lifted. btcd has no ban list.
+	Bans bool
 }
 
 // defaultMaxActions is Options.MaxActions when unset: twice Core's cap on
@@ -127,6 +144,12 @@ type NodeReport struct {
 	Listed []string
 	// Calls is the number of RPC calls made to the node.
 	Calls int
+	// Banned and Unbanned are the subnets banned and unbanned (Options.Bans).
+	Banned, Unbanned []string
+	// BansKept is true when, after this pass, the node's bans of network
+	// addresses are what Options.Side asks for (always for btcd, which has
+	// none); false when they were not read or a change failed.
+	BansKept bool
 }
 
 // Report is the outcome of a repair pass, by ordinal.
@@ -148,7 +171,7 @@ type Report struct {
 // Repaired reports whether the pass changed anything.
 func (r Report) Repaired() bool {
 	for _, n := range r.Nodes {
-		if len(n.Added) > 0 || len(n.Removed) > 0 {
+		if len(n.Added) > 0 || len(n.Removed) > 0 || len(n.Banned) > 0 || len(n.Unbanned) > 0 {
 			return true
 		}
 	}
@@ -185,7 +208,8 @@ func Repair(ctx context.Context, members []Member, opts Options) (Report, error)
 			octx, cancel = context.WithTimeout(observeCtx, opts.SuspectTimeout)
 			defer cancel()
 		}
-		obs, err := observe(octx, m, r)
+		obs, err := observe(octx, m, opts.Bans && cmp.Or(m.Implementation, opts.Implementation) != bitcoin.Btcd, r)
+		opts.release(m)
 		mu.Lock()
 		defer mu.Unlock()
 		report.Nodes[m.Ordinal] = r
@@ -198,6 +222,9 @@ func Repair(ctx context.Context, members []Member, opts Options) (Report, error)
 		observations[m.Ordinal] = obs
 	})
 
+	if opts.Side != nil {
+		edges = topology.Partition(edges, opts.Side, total)
+	}
 	plan := Decide(edges, members, observations, opts)
 	neighbours := topology.Neighbours(edges, total)
 	for ordinal, r := range report.Nodes {
@@ -214,6 +241,19 @@ func Repair(ctx context.Context, members []Member, opts Options) (Report, error)
 	if maxActions <= 0 {
 		maxActions = defaultMaxActions
 	}
+	// Bans change on every node before any peer is added: a heal's
+	// connections would otherwise meet a ban the other end has yet to lift.
+	if opts.Bans {
+		forEachReady(members, opts.Concurrency, func(m Member) {
+			mu.Lock()
+			r := report.Nodes[m.Ordinal]
+			acts := plan.Actions[m.Ordinal]
+			mu.Unlock()
+			if r.Reachable && (acts.KeepBans || len(acts.Ban)+len(acts.Unban) > 0) {
+				banChanges(actCtx, m.Node, acts, r)
+			}
+		})
+	}
 	forEachReady(members, opts.Concurrency, func(m Member) {
 		mu.Lock()
 		r := report.Nodes[m.Ordinal]
@@ -222,6 +262,10 @@ func Repair(ctx context.Context, members []Member, opts Options) (Report, error)
 		if r.Reachable {
 			impl := cmp.Or(m.Implementation, opts.Implementation)
 			act(actCtx, m.Node, acts.capped(maxActions), impl, r)
+			if impl == bitcoin.Btcd && r.Reachable {
+				r.BansKept = true
+			}
+			opts.release(m)
 		}
 	})
 	network := newAddressSet(opts.NetworkAddresses)
@@ -300,16 +344,18 @@ type Observation struct {
 	Added       []bitcoin.AddedNode
 	// Outbound are the addresses of the connections the node opened.
 	Outbound []string
+	// Banned are the node's bans (Options.Bans, Bitcoin Core only); nil
+	// when not read.
+	Banned []string
 }
 
 // observe asks a node for its chain, mempool, added peers and connections
-// (and its version when asked), one call after another on one kept-alive
-// connection, reused pass after pass. Not all at once: a connection per
-// call would dial anew in every pass (the transport keeps two idle per
-// node) and hold a connection's buffers and goroutines per call, tens of
-// MiB at 1000 nodes; nodes are called concurrently instead. The calls
-// share the pass's deadline.
-func observe(ctx context.Context, m Member, r *NodeReport) (Observation, error) {
+// (and its ban list and version when asked), one call after another on one
+// kept-alive connection. Not all at once: a connection per call would hold
+// a connection's buffers and goroutines per call, tens of MiB at 1000
+// nodes; nodes are called concurrently instead. The calls share the pass's
+// deadline.
+func observe(ctx context.Context, m Member, bans bool, r *NodeReport) (Observation, error) {
 	node := m.Node
 	var obs Observation
 	var peers []bitcoin.Peer
@@ -329,6 +375,15 @@ func observe(ctx context.Context, m Member, r *NodeReport) (Observation, error) 
 		r.Calls++
 		if obs.Mempool, err = node.MempoolSize(ctx); err != nil {
 			return err
+		}
+		if bans {
+			r.Calls++
+			if obs.Banned, err = node.Banned(ctx); err != nil {
+				return err
+			}
+			if obs.Banned == nil {
+				obs.Banned = []string{}
+			}
 		}
 		if m.AskVersion {
 			r.Calls++
@@ -353,13 +408,19 @@ func observe(ctx context.Context, m Member, r *NodeReport) (Observation, error) 
 type Actions struct {
 	Add    []string
 	Remove []string
+	// Ban and Unban are subnets ("ip/32") to ban and to lift.
+	Ban, Unban []string
+	// KeepBans is set for a node whose bans were read: after Ban and Unban
+	// its bans are what the plan asks for.
+	KeepBans bool
 }
 
 // capped keeps at most max actions, removals first (they free Core's
 // added-peer slots).
 func (a Actions) capped(max int) Actions {
 	if len(a.Remove) >= max {
-		return Actions{Remove: a.Remove[:max]}
+		a.Remove, a.Add = a.Remove[:max], nil
+		return a
 	}
 	if len(a.Remove)+len(a.Add) > max {
 		a.Add = a.Add[:max-len(a.Remove)]
@@ -458,22 +519,41 @@ func Decide(edges []topology.Edge, members []Member, obs map[int]Observation, op
 		a.Add = append(a.Add, address[e.To])
 		d.Actions[e.From] = a
 	}
-	if opts.Topology == topology.None {
-		return d
-	}
 	network := newAddressSet(opts.NetworkAddresses)
+	across := func(a, b int) bool {
+		return opts.Side != nil && a < len(opts.Side) && b < len(opts.Side) && opts.Side[a] != opts.Side[b]
+	}
 	for ordinal, o := range obs {
+		var remove []string
 		for _, added := range o.Added {
 			if !network.has(added.Address) {
 				continue
 			}
-			if peer, ok := ordinalOf[added.Address]; ok && paired[[2]int{min(ordinal, peer), max(ordinal, peer)}] {
+			peer, member := ordinalOf[added.Address]
+			if member && across(ordinal, peer) {
+				remove = append(remove, added.Address)
 				continue
 			}
+			if opts.Topology == topology.None || member && paired[[2]int{min(ordinal, peer), max(ordinal, peer)}] {
+				continue
+			}
+			remove = append(remove, added.Address)
+		}
+		// A connection across sides that no one added (a onetry, or made
+		// before the fault) closes too.
+		for _, out := range o.Outbound {
+			if peer, ok := ordinalOf[out]; ok && across(ordinal, peer) && !slices.Contains(remove, out) {
+				remove = append(remove, out)
+			}
+		}
+		if len(remove) > 0 {
 			a := d.Actions[ordinal]
-			a.Remove = append(a.Remove, added.Address)
+			a.Remove = remove
 			d.Actions[ordinal] = a
 		}
+	}
+	if opts.Bans {
+		decideBans(d, members, obs, network, opts.Side)
 	}
 	for o, a := range d.Actions {
 		slices.Sort(a.Add)
@@ -481,6 +561,48 @@ func Decide(edges []topology.Edge, members []Member, obs map[int]Observation, op
 		d.Actions[o] = a
 	}
 	return d
+}
+
+// decideBans gives each node whose bans were read the bans Side asks for:
+// the IPs of members on other sides. A ban of another of the network's
+// addresses is lifted; bans of anything else are the user's and stay.
+func decideBans(d Decision, members []Member, obs map[int]Observation, network addressSet, side []int) {
+	hosts := map[string]bool{}
+	for a := range network {
+		hosts[subnetOf(a.Addr())] = true
+	}
+	for ordinal, o := range obs {
+		if o.Banned == nil {
+			continue
+		}
+		want := map[string]bool{}
+		for _, m := range members {
+			ap, ok := parseAddress(m.P2PAddress)
+			if ok && side != nil && m.Ordinal < len(side) && ordinal < len(side) && side[m.Ordinal] != side[ordinal] {
+				want[subnetOf(ap.Addr())] = true
+			}
+		}
+		a := d.Actions[ordinal]
+		a.KeepBans = true
+		for _, b := range o.Banned {
+			if hosts[b] && !want[b] {
+				a.Unban = append(a.Unban, b)
+			}
+			delete(want, b)
+		}
+		for b := range want {
+			a.Ban = append(a.Ban, b)
+		}
+		slices.Sort(a.Ban)
+		slices.Sort(a.Unban)
+		d.Actions[ordinal] = a
+	}
+}
+
+// subnetOf writes an address as Bitcoin Core lists a ban of it.
+func subnetOf(a netip.Addr) string {
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()).String()
 }
 
 // act applies one node's actions: removals, then additions, then on
@@ -529,8 +651,37 @@ func act(ctx context.Context, node bitcoin.Node, a Actions, impl bitcoin.Impleme
 	wg.Wait()
 }
 
+func (o Options) release(m Member) {
+	if o.Release != nil {
+		o.Release(m)
+	}
+}
+
+// banChanges bans and unbans (a ban closes the connections to the
+// address too). A failed call means the node stopped answering.
+func banChanges(ctx context.Context, node bitcoin.Node, a Actions, r *NodeReport) {
+	for _, b := range a.Ban {
+		r.Calls++
+		if err := node.Ban(ctx, b); err != nil {
+			r.Reachable, r.Err = false, err
+			return
+		}
+		r.Banned = append(r.Banned, b)
+	}
+	for _, b := range a.Unban {
+		r.Calls++
+		if err := node.Unban(ctx, b); err != nil {
+			r.Reachable, r.Err = false, err
+			return
+		}
+		r.Unbanned = append(r.Unbanned, b)
+	}
+	r.BansKept = a.KeepBans
+}
+
 // forEachReady runs f for every member with a client, at most concurrency
-// at a time.
+// at a time (and no more goroutines than that waiting: at 1000 nodes each
+// would cost its stack).
 func forEachReady(members []Member, concurrency int, f func(Member)) {
 	sem := make(chan struct{}, max(concurrency, 1))
 	var wg sync.WaitGroup
@@ -538,10 +689,10 @@ func forEachReady(members []Member, concurrency int, f func(Member)) {
 		if m.Node == nil {
 			continue
 		}
+		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
 			defer func() { <-sem }()
 			f(m)
 		}()

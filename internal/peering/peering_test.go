@@ -19,10 +19,12 @@ package peering_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -453,5 +455,123 @@ func TestARemovalClosesEveryConnectionToTheAddress(t *testing.T) {
 	}
 	if got := nodes[0].Connections(addr(1)); got != 0 {
 		t.Errorf("%d connections to the removed peer remain, want none", got)
+	}
+}
+
+// Release lets a large network's pass close each node's connection when it
+// is done with it; without it the connections stay open for the next pass.
+func TestReleaseLeavesNoConnectionOpenAfterAPass(t *testing.T) {
+	ctx := context.Background()
+	const size = 12
+	open := func(release bool) int64 {
+		network := fake.NewNetwork()
+		var members []peering.Member
+		var transports []*http.Transport
+		var conns atomic.Int64
+		for i := 0; i < size; i++ {
+			node := &fake.Node{P2PAddress: addr(i), RPCAuth: rpcauth.Value("u", "", "p"), Chain: "regtest", RetryInterval: time.Hour}
+			node.Start(network)
+			srv := httptest.NewUnstartedServer(node)
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				switch s {
+				case http.StateNew:
+					conns.Add(1)
+				case http.StateClosed, http.StateHijacked:
+					conns.Add(-1)
+				}
+			}
+			srv.Start()
+			t.Cleanup(func() { srv.Close(); node.Stop() })
+			transport := bitcoin.Transport(nil)
+			transports = append(transports, transport)
+			t.Cleanup(transport.CloseIdleConnections)
+			members = append(members, peering.Member{Ordinal: i, P2PAddress: addr(i), Node: bitcoin.New(bitcoin.Bitcoind,
+				bitcoin.Endpoint{Address: strings.TrimPrefix(srv.URL, "http://"), User: "u", Password: "p"}, transport, time.Second)})
+		}
+		opts := peering.Options{Implementation: bitcoin.Bitcoind, Topology: topology.Mesh, Size: size, Concurrency: 3}
+		if release {
+			opts.Release = func(m peering.Member) { transports[m.Ordinal].CloseIdleConnections() }
+		}
+		for pass := 0; pass < 2; pass++ {
+			report, err := peering.Repair(ctx, members, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pass == 1 && report.ConnectedEdges != report.PlannedEdges {
+				t.Fatalf("release %v: %d of %d edges after two passes", release, report.ConnectedEdges, report.PlannedEdges)
+			}
+		}
+		// The servers see a close a moment after the client makes it.
+		for deadline := time.Now().Add(5 * time.Second); release && conns.Load() > 0 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		return conns.Load()
+	}
+	if kept := open(false); kept < size {
+		t.Errorf("without Release %d connections stayed open; want one per node (%d)", kept, size)
+	}
+	if kept := open(true); kept != 0 {
+		t.Errorf("with Release %d connections stayed open; want none", kept)
+	}
+}
+
+// A partition cuts every connection across its sides and bans them both
+// ways; healing lifts the bans and restores the plan.
+func TestAPartitionCutsAndBansAcrossSidesAndHealsBack(t *testing.T) {
+	ctx := context.Background()
+	nodes, members := fakeNetwork(t, 6)
+	opts := peering.Options{Implementation: bitcoin.Bitcoind, Topology: topology.Mesh, Size: 6, Concurrency: 3, Bans: true}
+	for _, m := range members {
+		opts.NetworkAddresses = append(opts.NetworkAddresses, m.P2PAddress)
+	}
+	for pass := 0; pass < 2; pass++ {
+		if _, err := peering.Repair(ctx, members, opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	side := []int{0, 0, 0, 1, 1, 1}
+	split := opts
+	split.Side = side
+	first, err := peering.Repair(ctx, members, split)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.PlannedEdges != 6 {
+		t.Errorf("split: %d planned edges, want two triangles (6)", first.PlannedEdges)
+	}
+	for i, n := range nodes {
+		for j, peer := range nodes {
+			if side[i] != side[j] && n.Connections(peer.P2PAddress) > 0 {
+				t.Errorf("node %d still connected to node %d across the partition", i, j)
+			}
+		}
+	}
+	for o, r := range first.Nodes {
+		if len(r.Banned) != 3 || !r.BansKept {
+			t.Errorf("node %d banned %v (kept %v); want the other side's 3 addresses", o, r.Banned, r.BansKept)
+		}
+	}
+	// Neither side connects across by itself: a onetry across is refused.
+	if err := bitcoin.Call(ctx, members[0].Node, "addnode", nil, members[3].P2PAddress, "onetry"); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := peering.Repair(ctx, members, split)
+	if again.ConnectedEdges != 6 {
+		t.Errorf("split, second pass: %d of %d edges up", again.ConnectedEdges, again.PlannedEdges)
+	}
+	for o, r := range again.Nodes {
+		if r.Peers != 2 || len(r.Banned)+len(r.Unbanned)+len(r.Removed) > 0 {
+			t.Errorf("split, second pass, node %d: %d peers, banned %v, unbanned %v, removed %v; want 2 peers and nothing to do", o, r.Peers, r.Banned, r.Unbanned, r.Removed)
+		}
+	}
+	healed, _ := peering.Repair(ctx, members, opts)
+	for o, r := range healed.Nodes {
+		if len(r.Unbanned) != 3 || !r.BansKept {
+			t.Errorf("heal, node %d: unbanned %v; want the 3 bans lifted", o, r.Unbanned)
+		}
+	}
+	after, _ := peering.Repair(ctx, members, opts)
+	if after.ConnectedEdges != 15 {
+		t.Errorf("after the heal: %d of %d edges up, want the mesh's 15", after.ConnectedEdges, after.PlannedEdges)
 	}
 }

@@ -42,6 +42,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -102,6 +103,10 @@ type Node struct {
 	blocks   int64
 	stop     chan struct{}
 	calls    map[string]int
+	// banned are the subnets setban added ("ip/32"); like Core, a node
+	// refuses inbound connections from them and, on a ban, closes the
+	// connections it has with them. Kept across restarts (banlist.json).
+	banned []string
 }
 
 // Start makes the node reachable on the network and starts its added-node
@@ -222,7 +227,7 @@ func (n *Node) connect(address string) bool {
 		return false
 	}
 	peer := n.network.node(address)
-	if peer == nil || peer.WarmingUp() {
+	if peer == nil || peer.WarmingUp() || peer.bans(n.P2PAddress) {
 		return false
 	}
 	n.mu.Lock()
@@ -427,6 +432,21 @@ func (n *Node) handle(req rpcRequest) (any, *rpcError) {
 			n.mu.Unlock()
 		}
 		return hashes, nil
+	case "setban":
+		subnet, _ := firstString(req.Params)
+		var cmd string
+		if len(req.Params) >= 2 {
+			cmd, _ = req.Params[1].(string)
+		}
+		return nil, n.setban(subnet, cmd)
+	case "listbanned":
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		out := []map[string]any{}
+		for _, b := range n.banned {
+			out = append(out, map[string]any{"address": b})
+		}
+		return out, nil
 	case "getmempoolinfo":
 		// The fake keeps no transactions.
 		return map[string]any{"loaded": true, "size": 0, "bytes": 0}, nil
@@ -504,6 +524,56 @@ func (n *Node) disconnect(addr string) *rpcError {
 	return n.disconnectID(ids[0])
 }
 
+// bans reports whether the node has banned the IP of a P2P address.
+func (n *Node) bans(address string) bool {
+	host, _, _ := net.SplitHostPort(address)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Contains(n.banned, host+"/32")
+}
+
+// setban adds or removes a ban of one IPv4 address (what the operator
+// bans), with Core's codes: -23 already banned, -30 not banned.
+func (n *Node) setban(ip, cmd string) *rpcError {
+	subnet := strings.TrimSuffix(ip, "/32") + "/32"
+	n.mu.Lock()
+	i := slices.Index(n.banned, subnet)
+	switch {
+	case cmd == "add" && i >= 0:
+		n.mu.Unlock()
+		return &rpcError{Code: -23, Message: "Error: IP/Subnet already banned"}
+	case cmd == "add":
+		n.banned = append(n.banned, subnet)
+	case cmd == "remove" && i < 0:
+		n.mu.Unlock()
+		return &rpcError{Code: -30, Message: "Error: Unban failed. Requested address/subnet was not previously manually banned."}
+	case cmd == "remove":
+		n.banned = slices.Delete(n.banned, i, i+1)
+		n.mu.Unlock()
+		return nil
+	default:
+		n.mu.Unlock()
+		return &rpcError{Code: -1, Message: "setban \"subnet\" \"command\""}
+	}
+	// A ban closes every connection with the address, both ways.
+	var ids []int64
+	for a, out := range n.outbound {
+		if host, _, _ := net.SplitHostPort(a); host+"/32" == subnet {
+			ids = append(ids, out...)
+		}
+	}
+	for a, in := range n.inbound {
+		if host, _, _ := net.SplitHostPort(a); host+"/32" == subnet {
+			ids = append(ids, in)
+		}
+	}
+	n.mu.Unlock()
+	for _, id := range ids {
+		n.disconnectID(id)
+	}
+	return nil
+}
+
 // disconnectID closes the connection with this id.
 func (n *Node) disconnectID(id int64) *rpcError {
 	n.mu.Lock()
@@ -517,9 +587,10 @@ func (n *Node) disconnectID(id int64) *rpcError {
 			}
 		}
 	}
+	inbound := false
 	for a, in := range n.inbound {
 		if in == id {
-			peerAddr = a
+			peerAddr, inbound = a, true
 			delete(n.inbound, a)
 		}
 	}
@@ -527,9 +598,14 @@ func (n *Node) disconnectID(id int64) *rpcError {
 	if peerAddr == "" {
 		return &rpcError{Code: -29, Message: "Node not found in connected nodes"}
 	}
-	if peer := n.network.node(peerAddr); peer != nil && last {
+	if peer := n.network.node(peerAddr); peer != nil && (last || inbound) {
 		peer.mu.Lock()
-		delete(peer.inbound, n.P2PAddress)
+		if inbound {
+			// The peer's end of the connection closes with it.
+			delete(peer.outbound, n.P2PAddress)
+		} else {
+			delete(peer.inbound, n.P2PAddress)
+		}
 		peer.mu.Unlock()
 	}
 	return nil
