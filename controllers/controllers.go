@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers/faults"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers/metrics"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers/netstate"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers/nodes"
@@ -82,6 +83,9 @@ func (o *Operator) SetupWithManager(mgr ctrl.Manager) error {
 		Wake: wakeNodes, WakeSelf: wakeNodes, WakeObjects: wakeObjects,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the node controller: %w", err)
+	}
+	if err := (&faults.Reconciler{Client: o.Client, Recorder: o.Recorder, States: states}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the fault controller: %w", err)
 	}
 	return nil
 }

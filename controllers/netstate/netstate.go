@@ -82,6 +82,24 @@ type Data struct {
 	Scaled map[string]ScaledRecord
 	// Transports are the nodes' HTTP transports, by pod and CA.
 	Transports map[string]*http.Transport
+	// Faults is what the node controller did and saw of the network's
+	// faults (BitcoinNetworkFault), for the fault controller.
+	Faults FaultMemory
+}
+
+// FaultMemory is what passes saw of a network's faults.
+type FaultMemory struct {
+	// Enforced is the fault the last pass enforced ("" for none).
+	Enforced types.UID
+	// CleanAt is the start of the last pass that enforced no fault and
+	// left every ready node without a ban of the network's addresses.
+	CleanAt time.Time
+	// OneTipAt is the start of the last pass that saw every ready node at
+	// one tip.
+	OneTipAt time.Time
+	// Reorgs are, by fault and node, the reorganisations nodes reported
+	// after the fault was healed.
+	Reorgs map[types.UID]map[string]v1alpha1.NodeReorgStatus
 }
 
 // Access is what the operator needs to call a network's nodes.

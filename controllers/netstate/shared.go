@@ -112,6 +112,15 @@ func NetworkOfPod(_ context.Context, o client.Object) []reconcile.Request {
 	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: l[resources.LabelInstance]}}}
 }
 
+// NetworkOfFault maps a BitcoinNetworkFault to the network it names.
+func NetworkOfFault(_ context.Context, o client.Object) []reconcile.Request {
+	f, ok := o.(*v1alpha1.BitcoinNetworkFault)
+	if !ok {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: f.Namespace, Name: f.Spec.NetworkName}}}
+}
+
 // maxRetryDelay caps the backoff of a failing reconcile: controller-runtime's
 // default grows to 16 minutes, so a network would stay stale that long after
 // an API server outage; a minute is as long as a peer check may wait.

@@ -84,6 +84,11 @@ func (r *Reconciler) runPass(ctx context.Context, n *v1alpha1.BitcoinNetwork, st
 		return nil, err
 	}
 	opts, progress := p.recall()
+	f, err := p.networkFaults(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.applyFaults(f, &opts)
 	report, err := peering.Repair(ctx, p.members, opts)
 	if err != nil {
 		return nil, err
@@ -93,6 +98,10 @@ func (r *Reconciler) runPass(ctx context.Context, n *v1alpha1.BitcoinNetwork, st
 	chains := p.chains(ctx, report)
 	fed := p.feedBtcd(ctx, chains)
 	sync := p.assessSync(chains)
+	p.rememberFaults(ctx, f, report, sync)
+	if f.active != nil {
+		sync = partitioned(f.active, chains)
+	}
 	r.probeSuspects(p)
 	out := p.outcome(ctx, report, changed, unconnected, versions, sync)
 	if tip, ok := status.BestTip(chains); ok {
@@ -104,6 +113,10 @@ func (r *Reconciler) runPass(ctx context.Context, n *v1alpha1.BitcoinNetwork, st
 	}
 	if fed {
 		out.after = min(out.after, afterFeeding)
+	}
+	if len(f.healed) > 0 || f.active != nil && out.changes > 0 {
+		// A heal is timed by passes: look again soon until one tip.
+		out.after = min(out.after, afterHeal)
 	}
 	if n.Spec.Regtest != nil && access.MiningAddress != "" {
 		var soon time.Duration

@@ -159,6 +159,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("bitcoinnetwork-peering").
 		For(&v1alpha1.BitcoinNetwork{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(netstate.NetworkOfPod)).
+		// A fault's phase decides what a pass enforces.
+		Watches(&v1alpha1.BitcoinNetworkFault{}, handler.EnqueueRequestsFromMapFunc(netstate.NetworkOfFault)).
 		WatchesRawSource(source.Channel(r.Wake, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{RateLimiter: netstate.RetryLimiter(), MaxConcurrentReconciles: max(r.Options.NetworkConcurrency, 1)}).
 		Complete(r)

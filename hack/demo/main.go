@@ -123,9 +123,11 @@ func run(ctx context.Context, once bool, impl v1alpha1.Implementation, nodes int
 	if err := v1alpha1.AddToScheme(scheme.Scheme); err != nil {
 		return err
 	}
-	step("installing the BitcoinNetwork CRD")
-	if err := cluster.ApplyFile(ctx, filepath.Join(root, "config", "crd", "bases", "bitcoin.network-operator.dev_bitcoinnetworks.yaml"), ""); err != nil {
-		return err
+	step("installing the BitcoinNetwork and BitcoinNetworkFault CRDs")
+	for _, crd := range []string{"bitcoinnetworks", "bitcoinnetworkfaults"} {
+		if err := cluster.ApplyFile(ctx, filepath.Join(root, "config", "crd", "bases", "bitcoin.network-operator.dev_"+crd+".yaml"), ""); err != nil {
+			return err
+		}
 	}
 	if err := waitForCRD(ctx, k8s); err != nil {
 		return err
@@ -230,10 +232,13 @@ func waitForCRD(ctx context.Context, k8s client.Client) error {
 	for {
 		err := k8s.List(ctx, &v1alpha1.BitcoinNetworkList{})
 		if err == nil {
+			err = k8s.List(ctx, &v1alpha1.BitcoinNetworkFaultList{})
+		}
+		if err == nil {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the BitcoinNetwork CRD is not served: %w", err)
+			return fmt.Errorf("the CRDs are not served: %w", err)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

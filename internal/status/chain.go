@@ -37,6 +37,8 @@ const (
 	ReasonInitialDownload  = "InitialBlockDownload"
 	ReasonNodeNotAnswering = "NodeNotAnswering"
 	ReasonNoChainAnswers   = "NoNodeAnswered"
+	// ReasonPartitioned: a BitcoinNetworkFault keeps the nodes apart.
+	ReasonPartitioned = "Partitioned"
 )
 
 // SyncGrace is how long nodes behind the tip still count as in sync: a new

@@ -178,7 +178,10 @@ func TestALMExamplesAreAcceptedByTheAPIServer(t *testing.T) {
 	}
 	env := &ctrlenvtest.Environment{
 		BinaryAssetsDirectory: assets,
-		CRDDirectoryPaths:     []string{filepath.Join(bundleDir(), "manifests", "bitcoin.network-operator.dev_bitcoinnetworks.yaml")},
+		CRDDirectoryPaths: []string{
+			filepath.Join(bundleDir(), "manifests", "bitcoin.network-operator.dev_bitcoinnetworks.yaml"),
+			filepath.Join(bundleDir(), "manifests", "bitcoin.network-operator.dev_bitcoinnetworkfaults.yaml"),
+		},
 		ErrorIfCRDPathMissing: true,
 	}
 	cfg, err := env.Start()
@@ -200,7 +203,7 @@ func TestALMExamplesAreAcceptedByTheAPIServer(t *testing.T) {
 	// The check has teeth: a broken example is rejected by a CEL rule.
 	var single map[string]any
 	for _, e := range examples {
-		if _, groups, _ := unstructured.NestedSlice(e, "spec", "groups"); !groups {
+		if _, groups, _ := unstructured.NestedSlice(e, "spec", "groups"); !groups && e["kind"] == "BitcoinNetwork" {
 			single = e
 		}
 	}
@@ -214,11 +217,17 @@ func TestALMExamplesAreAcceptedByTheAPIServer(t *testing.T) {
 }
 
 func TestBundleCRDIsTheGeneratedCRD(t *testing.T) {
-	a, err := os.ReadFile(filepath.Join(root, "config", "crd", "bases", "bitcoin.network-operator.dev_bitcoinnetworks.yaml"))
+	for _, crd := range []string{"bitcoinnetworks", "bitcoinnetworkfaults"} {
+		t.Run(crd, func(t *testing.T) { sameCRD(t, "bitcoin.network-operator.dev_"+crd+".yaml") })
+	}
+}
+
+func sameCRD(t *testing.T, file string) {
+	a, err := os.ReadFile(filepath.Join(root, "config", "crd", "bases", file))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(bundleDir(), "manifests", "bitcoin.network-operator.dev_bitcoinnetworks.yaml"))
+	b, err := os.ReadFile(filepath.Join(bundleDir(), "manifests", file))
 	if err != nil {
 		t.Fatal(err)
 	}

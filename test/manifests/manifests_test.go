@@ -100,7 +100,7 @@ func TestDefaultDeploymentIsAcceptedAndRestricted(t *testing.T) {
 			apply(t, u)
 		}
 	}
-	for kind, want := range map[string]int{"Namespace": 1, "CustomResourceDefinition": 1, "Deployment": 1, "ServiceAccount": 1, "Service": 1, "ClusterRoleBinding": 1} {
+	for kind, want := range map[string]int{"Namespace": 1, "CustomResourceDefinition": 2, "Deployment": 1, "ServiceAccount": 1, "Service": 1, "ClusterRoleBinding": 1} {
 		if kinds[kind] != want {
 			t.Errorf("%d %s objects, want %d", kinds[kind], kind, want)
 		}
@@ -179,7 +179,12 @@ func TestOperatorRBACIsTheReviewedAllowList(t *testing.T) {
 		"bitcoin.network-operator.dev/bitcoinnetworks":            "get,list,watch",
 		"bitcoin.network-operator.dev/bitcoinnetworks/finalizers": "update",
 		"bitcoin.network-operator.dev/bitcoinnetworks/status":     "get,patch,update",
-		"events.k8s.io/events":                                    "create,patch",
+		// The fault controller adds and removes its finalizer and writes
+		// the fault's status; it never creates or deletes a fault.
+		"bitcoin.network-operator.dev/bitcoinnetworkfaults":            "get,list,patch,update,watch",
+		"bitcoin.network-operator.dev/bitcoinnetworkfaults/status":     "get,patch,update",
+		"bitcoin.network-operator.dev/bitcoinnetworkfaults/finalizers": "update",
+		"events.k8s.io/events": "create,patch",
 	}
 	got := map[string]string{}
 	for _, r := range role.Rules {
