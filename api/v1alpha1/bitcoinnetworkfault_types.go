@@ -23,7 +23,8 @@ import (
 // BitcoinNetworkFaultSpec declares one fault on one network. A fault is one
 // experiment: its spec cannot change; delete it to heal.
 //
-// +kubebuilder:validation:XValidation:rule="(has(self.partition) ? 1 : 0) + (has(self.isolate) ? 1 : 0) == 1",message="spec: set exactly one of partition and isolate"
+// +kubebuilder:validation:XValidation:rule="(has(self.partition) ? 1 : 0) + (has(self.isolate) ? 1 : 0) + (has(self.reorg) ? 1 : 0) == 1",message="spec: set exactly one of partition, isolate and reorg"
+// +kubebuilder:validation:XValidation:rule="!has(self.reorg) || !has(self.duration)",message="spec.duration does not apply to a reorg, which heals itself once both sides have mined"
 // +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec is immutable: a fault is one experiment; delete it (which heals it) and create another"
 type BitcoinNetworkFaultSpec struct {
 	// NetworkName is the BitcoinNetwork, in this namespace, the fault acts
@@ -46,6 +47,15 @@ type BitcoinNetworkFaultSpec struct {
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Isolate"
 	Isolate *IsolateFault `json:"isolate,omitempty"`
+
+	// Reorg makes a reorganisation of a chosen depth (regtest only): the
+	// operator splits the network in two, mines depth blocks on the
+	// smaller side and depth+1 on the other, then heals, so that every
+	// node of the smaller side reorganises depth blocks deep. Done when
+	// every node is back at one tip.
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Reorg"
+	Reorg *ReorgFault `json:"reorg,omitempty"`
 
 	// Duration, when set, heals the fault by itself this long after it
 	// became active (between 1s and 24h). Deleting the fault heals it
@@ -83,6 +93,14 @@ type FaultSide struct {
 	// +optional
 	// +listType=set
 	Groups []string `json:"groups,omitempty"`
+}
+
+// ReorgFault is a reorganisation to make.
+type ReorgFault struct {
+	// Depth is how many blocks the smaller side's nodes replace (1–100).
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	Depth int32 `json:"depth"`
 }
 
 // IsolateFault names nodes to cut off.
@@ -190,6 +208,12 @@ type BitcoinNetworkFaultStatus struct {
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Sides"
 	Sides []FaultSideStatus `json:"sides,omitempty"`
+	// ReorgBaseHeight is, for a reorg, the height both sides mine from
+	// (the tip when the split took hold): the smaller side mines to
+	// ReorgBaseHeight+depth, the other to ReorgBaseHeight+depth+1. Kept
+	// here so that no block is mined twice across operator restarts.
+	// +optional
+	ReorgBaseHeight *int64 `json:"reorgBaseHeight,omitempty"`
 	// Reorgs are the reorganisations nodes reported after the heal.
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Reorganisations"

@@ -38,12 +38,15 @@ func TestFaultValidation(t *testing.T) {
 	}{
 		{name: "partition", spec: v1alpha1.BitcoinNetworkFaultSpec{NetworkName: "net", Partition: sides(v1alpha1.FaultSide{Nodes: []string{"net-0"}}, v1alpha1.FaultSide{Groups: []string{"b"}})}},
 		{name: "isolate with a duration", spec: v1alpha1.BitcoinNetworkFaultSpec{NetworkName: "net", Isolate: &v1alpha1.IsolateFault{Nodes: []string{"net-1"}}, Duration: &metav1.Duration{Duration: time.Minute}}},
-		{name: "no fault", spec: v1alpha1.BitcoinNetworkFaultSpec{NetworkName: "net"}, err: "set exactly one of partition and isolate"},
-		{name: "two faults", spec: v1alpha1.BitcoinNetworkFaultSpec{NetworkName: "net", Partition: sides(v1alpha1.FaultSide{Nodes: []string{"net-0"}}), Isolate: &v1alpha1.IsolateFault{Nodes: []string{"net-1"}}}, err: "set exactly one of partition and isolate"},
+		{name: "no fault", spec: v1alpha1.BitcoinNetworkFaultSpec{NetworkName: "net"}, err: "set exactly one of partition, isolate and reorg"},
+		{name: "two faults", spec: v1alpha1.BitcoinNetworkFaultSpec{NetworkName: "net", Partition: sides(v1alpha1.FaultSide{Nodes: []string{"net-0"}}), Isolate: &v1alpha1.IsolateFault{Nodes: []string{"net-1"}}}, err: "set exactly one of partition, isolate and reorg"},
 		{name: "a node on two sides", spec: v1alpha1.BitcoinNetworkFaultSpec{NetworkName: "net", Partition: sides(v1alpha1.FaultSide{Nodes: []string{"net-0", "net-1"}}, v1alpha1.FaultSide{Nodes: []string{"net-1"}})}, err: "a node is named on two sides"},
 		{name: "a group on two sides", spec: v1alpha1.BitcoinNetworkFaultSpec{NetworkName: "net", Partition: sides(v1alpha1.FaultSide{Groups: []string{"a"}}, v1alpha1.FaultSide{Groups: []string{"a", "b"}})}, err: "a group is named on two sides"},
 		{name: "an empty side", spec: v1alpha1.BitcoinNetworkFaultSpec{NetworkName: "net", Partition: sides(v1alpha1.FaultSide{Nodes: []string{"net-0"}}, v1alpha1.FaultSide{})}, err: "a side must name at least one node or group"},
 		{name: "a duration too long", spec: v1alpha1.BitcoinNetworkFaultSpec{NetworkName: "net", Isolate: &v1alpha1.IsolateFault{Nodes: []string{"net-1"}}, Duration: &metav1.Duration{Duration: 48 * time.Hour}}, err: "spec.duration must be between 1s and 24h"},
+		{name: "reorg", spec: v1alpha1.BitcoinNetworkFaultSpec{NetworkName: "net", Reorg: &v1alpha1.ReorgFault{Depth: 3}}},
+		{name: "reorg too deep", spec: v1alpha1.BitcoinNetworkFaultSpec{NetworkName: "net", Reorg: &v1alpha1.ReorgFault{Depth: 101}}, err: "spec.reorg.depth"},
+		{name: "reorg with a duration", spec: v1alpha1.BitcoinNetworkFaultSpec{NetworkName: "net", Reorg: &v1alpha1.ReorgFault{Depth: 1}, Duration: &metav1.Duration{Duration: time.Minute}}, err: "spec.duration does not apply to a reorg"},
 		{name: "no network", spec: v1alpha1.BitcoinNetworkFaultSpec{Isolate: &v1alpha1.IsolateFault{Nodes: []string{"net-1"}}}, err: "spec.networkName"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

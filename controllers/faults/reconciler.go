@@ -40,6 +40,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers/metrics"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers/netstate"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/fault"
 )
@@ -134,6 +135,17 @@ func (r *Reconciler) write(ctx context.Context, f *v1alpha1.BitcoinNetworkFault,
 		// One event for all: events of one reason on one object make a
 		// series that keeps only the last message.
 		r.event(f, n, corev1.EventTypeNormal, "ReorgObserved", "Observe", message)
+		depths := make([]int64, len(after.Reorgs))
+		for i, x := range after.Reorgs {
+			depths[i] = x.Depth
+		}
+		if st := r.stateOf(n); st != nil {
+			// Through the network's state: a network that is gone takes
+			// no more series.
+			st.Update(func(*netstate.Data) {
+				metrics.ObserveHeal(f.Namespace, f.Spec.NetworkName, after.ConvergedAt.Sub(after.HealedAt.Time), depths)
+			})
+		}
 	}
 	return nil
 }
@@ -147,6 +159,9 @@ func (r *Reconciler) step(ctx context.Context, f *v1alpha1.BitcoinNetworkFault, 
 			return ctrl.Result{}, nil
 		}
 		r.recordTips(f, n)
+		if f.Spec.Reorg != nil {
+			return r.stepReorg(f, n), nil
+		}
 		if f.Spec.Duration != nil && f.Status.StartedAt != nil {
 			if left := time.Until(f.Status.StartedAt.Add(f.Spec.Duration.Duration)); left > 0 {
 				return ctrl.Result{RequeueAfter: left}, nil
@@ -161,6 +176,40 @@ func (r *Reconciler) step(ctx context.Context, f *v1alpha1.BitcoinNetworkFault, 
 		return r.checkConverged(f, n), nil
 	}
 	return r.start(ctx, f, n)
+}
+
+// stepReorg keeps the base height the node controller found, and heals
+// once both sides have mined.
+func (r *Reconciler) stepReorg(f *v1alpha1.BitcoinNetworkFault, n *v1alpha1.BitcoinNetwork) ctrl.Result {
+	var base int64
+	var found, mined bool
+	if st := r.States.Get(n.UID); st != nil {
+		st.Update(func(d *netstate.Data) {
+			base, found = d.Faults.ReorgBase[f.UID]
+			mined = d.Faults.ReorgMined[f.UID]
+		})
+	}
+	if f.Status.ReorgBaseHeight == nil && found {
+		f.Status.ReorgBaseHeight = &base
+	}
+	if mined && f.Status.ReorgBaseHeight != nil && tipsAt(f) {
+		b, d := *f.Status.ReorgBaseHeight, int64(f.Spec.Reorg.Depth)
+		r.heal(f, n, "ReorgMined", fmt.Sprintf("Both sides have mined from height %d: the smaller side to %d, the other to %d; healing.", b, b+d, b+d+1))
+	}
+	return ctrl.Result{RequeueAfter: poll}
+}
+
+// tipsAt reports whether the status records each side of a reorg at one
+// tip at its target height: the heal waits for it, since the tips it
+// records are how each node's reorganisation is found afterwards.
+func tipsAt(f *v1alpha1.BitcoinNetworkFault) bool {
+	b, d := *f.Status.ReorgBaseHeight, int64(f.Spec.Reorg.Depth)
+	for s, side := range f.Status.Sides {
+		if len(side.Tips) != 1 || side.Tips[0].Height != b+d+int64(s) {
+			return false
+		}
+	}
+	return len(f.Status.Sides) == 2
 }
 
 // start makes a pending fault active when it resolves against its network
@@ -371,6 +420,13 @@ func (r *Reconciler) event(f *v1alpha1.BitcoinNetworkFault, n *v1alpha1.BitcoinN
 	if n != nil {
 		r.Recorder.Eventf(n, f, kind, reason, action, "Fault %s: %s", f.Name, message)
 	}
+}
+
+func (r *Reconciler) stateOf(n *v1alpha1.BitcoinNetwork) *netstate.Network {
+	if n == nil {
+		return nil
+	}
+	return r.States.Get(n.UID)
 }
 
 func (r *Reconciler) now() time.Time {

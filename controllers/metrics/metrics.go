@@ -72,10 +72,41 @@ var (
 		Name: "bitcoin_network_peer_repairs_total",
 		Help: "Peers the operator added to or removed from nodes, each counted once: the same repair made again on the next check, without progress, is not counted again.",
 	}, []string{"namespace", "network"})
+	faultsActive = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "bitcoin_network_faults_active",
+		Help: "BitcoinNetworkFaults the operator enforces on a network (0 or 1: one at a time).",
+	}, []string{"namespace", "network"})
+	faultReorgDepth = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "bitcoin_network_fault_reorg_depth",
+		Help:    "Depth of each reorganisation a node reported after a fault was healed (getchaintips).",
+		Buckets: []float64{1, 2, 3, 6, 10, 25, 50, 100},
+	}, []string{"namespace", "network"})
+	faultConvergence = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "bitcoin_network_fault_convergence_seconds",
+		Help:    "Time from a fault's heal to every ready node at one tip, as the operator's passes saw it.",
+		Buckets: []float64{1, 2, 5, 10, 30, 60, 120, 300},
+	}, []string{"namespace", "network"})
 )
 
+// collectors are the operator's own metrics.
+var collectors = []prometheus.Collector{networkNodes, networkConnections, networkCondition, nodeBlockHeight, nodePeers, peerChecks, peerRepairs, rpcErrors, rpcDuration, faultsActive, faultReorgDepth, faultConvergence}
+
 func init() {
-	metrics.Registry.MustRegister(networkNodes, networkConnections, networkCondition, nodeBlockHeight, nodePeers, peerChecks, peerRepairs, rpcErrors, rpcDuration)
+	metrics.Registry.MustRegister(collectors...)
+}
+
+// RecordFaults sets how many faults are enforced on a network.
+func RecordFaults(namespace, network string, active int) {
+	faultsActive.WithLabelValues(namespace, network).Set(float64(active))
+}
+
+// ObserveHeal records a healed fault's convergence and the depth of each
+// reorganisation its nodes reported.
+func ObserveHeal(namespace, network string, convergence time.Duration, depths []int64) {
+	faultConvergence.WithLabelValues(namespace, network).Observe(convergence.Seconds())
+	for _, d := range depths {
+		faultReorgDepth.WithLabelValues(namespace, network).Observe(float64(d))
+	}
 }
 
 // Connections are a network's planned peer connections between ready
@@ -127,9 +158,11 @@ func RecordPeerCheck(namespace, network string, repairs int) {
 // Forget drops the series of a network that is gone.
 func Forget(namespace, name string) {
 	labels := prometheus.Labels{"namespace": namespace, "network": name}
-	for _, v := range []*prometheus.GaugeVec{networkNodes, networkConnections, networkCondition, nodeBlockHeight, nodePeers} {
+	for _, v := range []*prometheus.GaugeVec{networkNodes, networkConnections, networkCondition, nodeBlockHeight, nodePeers, faultsActive} {
 		v.DeletePartialMatch(labels)
 	}
+	faultReorgDepth.DeletePartialMatch(labels)
+	faultConvergence.DeletePartialMatch(labels)
 	peerRepairs.DeletePartialMatch(labels)
 	peerChecks.DeletePartialMatch(labels)
 	rpcErrors.DeletePartialMatch(labels)
@@ -164,7 +197,7 @@ var jsonRPCCodes = []btcjson.RPCErrorCode{-32700, -32600, -32601, -32602, -32603
 // alert rules' test).
 func MetricNames() []string {
 	var names []string
-	for _, c := range []prometheus.Collector{networkNodes, networkConnections, networkCondition, nodeBlockHeight, nodePeers, peerChecks, peerRepairs, rpcErrors, rpcDuration} {
+	for _, c := range collectors {
 		ch := make(chan *prometheus.Desc, 1)
 		go func() { c.Describe(ch); close(ch) }()
 		for d := range ch {

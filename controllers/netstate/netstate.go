@@ -100,6 +100,15 @@ type FaultMemory struct {
 	// Reorgs are, by fault and node, the reorganisations nodes reported
 	// after the fault was healed.
 	Reorgs map[types.UID]map[string]v1alpha1.NodeReorgStatus
+	// ReorgBase is, by reorg fault, the height its sides mine from, as a
+	// pass found it once the split held (the fault controller keeps it in
+	// the fault's status); ReorgMined marks the reorg faults whose sides
+	// have their blocks.
+	ReorgBase  map[types.UID]int64
+	ReorgMined map[types.UID]bool
+	// ReorgLooks are, by "fault/side", the last look at a side's miner:
+	// a side mines only after two equal looks (see nodes.settle).
+	ReorgLooks map[string]Look
 }
 
 // Access is what the operator needs to call a network's nodes.

@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/api/v1alpha1"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers/metrics"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers/netstate"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/fault"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/peering"
@@ -92,6 +93,13 @@ func (p *pass) applyFaults(f faults, opts *peering.Options) {
 	opts.Side = fault.SideOfIndex(sides, fault.Nodes(p.n))
 }
 
+// enforced reports whether the last pass enforced the active fault.
+func (p *pass) enforced(f faults) bool {
+	var uid types.UID
+	p.st.Update(func(d *netstate.Data) { uid = d.Faults.Enforced })
+	return f.active != nil && uid == f.active.UID
+}
+
 // partitioned is the InSync verdict while a fault keeps the nodes apart:
 // expected, and named.
 func partitioned(f *v1alpha1.BitcoinNetworkFault, chains []status.NodeChain) status.Sync {
@@ -103,7 +111,7 @@ func partitioned(f *v1alpha1.BitcoinNetworkFault, chains []status.NodeChain) sta
 	}
 	return status.Sync{
 		Status: metav1.ConditionFalse, Reason: status.ReasonPartitioned,
-		Message: fmt.Sprintf("BitcoinNetworkFault %s keeps the nodes apart in %d sides (%d tips); delete it to heal.", f.Name, len(f.Status.Sides), len(tips)),
+		Message: fmt.Sprintf("BitcoinNetworkFault %s keeps the nodes apart in %d sides (%d tips); %s", f.Name, len(f.Status.Sides), len(tips), healsHow(f)),
 	}
 }
 
@@ -125,9 +133,11 @@ func (p *pass) rememberFaults(ctx context.Context, f faults, report peering.Repo
 	p.st.Update(func(d *netstate.Data) {
 		fm := &d.Faults
 		fm.Enforced = ""
+		active := 0
 		if f.active != nil {
-			fm.Enforced = f.active.UID
+			fm.Enforced, active = f.active.UID, 1
 		}
+		metrics.RecordFaults(p.n.Namespace, p.n.Name, active)
 		if clean && f.any {
 			fm.CleanAt = p.now
 		}
@@ -181,4 +191,11 @@ func (p *pass) readReorgs(ctx context.Context, h *v1alpha1.BitcoinNetworkFault, 
 		}
 	}
 	return out
+}
+
+func healsHow(f *v1alpha1.BitcoinNetworkFault) string {
+	if f.Spec.Reorg != nil {
+		return fmt.Sprintf("it heals once both sides have mined (a reorganisation %d deep).", f.Spec.Reorg.Depth)
+	}
+	return "delete it to heal."
 }

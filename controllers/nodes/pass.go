@@ -98,9 +98,13 @@ func (r *Reconciler) runPass(ctx context.Context, n *v1alpha1.BitcoinNetwork, st
 	chains := p.chains(ctx, report)
 	fed := p.feedBtcd(ctx, chains)
 	sync := p.assessSync(chains)
+	enforcedBefore := p.enforced(f)
 	p.rememberFaults(ctx, f, report, sync)
 	if f.active != nil {
 		sync = partitioned(f.active, chains)
+		if f.active.Spec.Reorg != nil {
+			p.mineReorg(ctx, f.active, report, enforcedBefore)
+		}
 	}
 	r.probeSuspects(p)
 	out := p.outcome(ctx, report, changed, unconnected, versions, sync)
@@ -114,11 +118,12 @@ func (r *Reconciler) runPass(ctx context.Context, n *v1alpha1.BitcoinNetwork, st
 	if fed {
 		out.after = min(out.after, afterFeeding)
 	}
-	if len(f.healed) > 0 || f.active != nil && out.changes > 0 {
+	if len(f.healed) > 0 || f.active != nil && (out.changes > 0 || f.active.Spec.Reorg != nil) {
 		// A heal is timed by passes: look again soon until one tip.
 		out.after = min(out.after, afterHeal)
 	}
-	if n.Spec.Regtest != nil && access.MiningAddress != "" {
+	// A reorg fault mines its own blocks; the network's own mining waits.
+	if n.Spec.Regtest != nil && access.MiningAddress != "" && (f.active == nil || f.active.Spec.Reorg == nil) {
 		var soon time.Duration
 		out.status.Mining, soon = p.mine(ctx, report, chains)
 		if soon > 0 && soon < out.after {

@@ -104,8 +104,21 @@ func Sides(spec v1alpha1.BitcoinNetworkFaultSpec, n *v1alpha1.BitcoinNetwork) ([
 			}
 			side[name] = s
 		}
+	case spec.Reorg != nil:
+		if chain := n.Spec.Chain; chain != "" && chain != v1alpha1.ChainRegtest { // "" is the API default, regtest
+			return nil, fmt.Errorf("spec.reorg: network %s runs %s; the operator mines only on regtest: use a partition, and mine yourself", n.Name, n.Spec.Chain)
+		}
+		if len(nodes) < 2 {
+			return nil, fmt.Errorf("spec.reorg: network %s has %d node(s); a reorganisation needs two sides, so at least 2 nodes", n.Name, len(nodes))
+		}
+		// The smaller side (first half, by index) mines depth blocks and
+		// will reorganise; the rest mines depth+1.
+		count = 1
+		for _, node := range nodes[:len(nodes)/2] {
+			side[node.Name] = 0
+		}
 	default:
-		return nil, fmt.Errorf("spec: set partition or isolate")
+		return nil, fmt.Errorf("spec: set partition, isolate or reorg")
 	}
 	sides := make([][]string, count)
 	var rest []string

@@ -333,3 +333,91 @@ func crossing(ctx context.Context, nodes map[string]bitcoin.Node, n *v1alpha1.Bi
 	}
 	return nil
 }
+
+// A reorg of depth 3 on four Bitcoin Core nodes: the operator splits them
+// 2 | 2, mines 3 blocks on the first side and 4 on the other, heals, and
+// the first side's nodes report a reorganisation 3 blocks deep; the fault
+// is done with every node at one tip.
+func TestAReorgOfDepthThreeIsMadeAndObserved(t *testing.T) {
+	realnode.RequireBitcoind(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	n := fixture.CreateNetworkWith(t, k8s, ns, "deep", v1alpha1.ImplementationBitcoind, 4, func(n *v1alpha1.BitcoinNetwork) {
+		n.Spec.Regtest = &v1alpha1.RegtestSpec{InitialBlocks: 101}
+	})
+	eventually(t, 120*time.Second, "the network Ready and InSync at 101", func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(n), n); err != nil {
+			return err
+		}
+		if err := fixture.ReadyAndConnected(n); err != nil {
+			return err
+		}
+		if c := meta.FindStatusCondition(n.Status.Conditions, v1alpha1.ConditionInSync); c == nil || c.Status != metav1.ConditionTrue || n.Status.TipHeight != 101 {
+			return fmt.Errorf("InSync %+v at %d", c, n.Status.TipHeight)
+		}
+		return nil
+	})
+	nodes := map[string]bitcoin.Node{}
+	for _, s := range n.Status.Nodes {
+		nodes[s.Name] = nodeClient(t, n, s)
+	}
+	f := &v1alpha1.BitcoinNetworkFault{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "three-deep"}, Spec: v1alpha1.BitcoinNetworkFaultSpec{
+		NetworkName: "deep", Reorg: &v1alpha1.ReorgFault{Depth: 3},
+	}}
+	if err := k8s.Create(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 120*time.Second, "the reorg made, healed and converged", func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(f), f); err != nil {
+			return err
+		}
+		if f.Status.Phase != v1alpha1.FaultHealed || f.Status.ConvergedAt == nil {
+			return fmt.Errorf("phase %q, base %v, sides %+v, conditions %+v", f.Status.Phase, f.Status.ReorgBaseHeight, f.Status.Sides, f.Status.Conditions)
+		}
+		return nil
+	})
+	if f.Status.ReorgBaseHeight == nil || *f.Status.ReorgBaseHeight != 101 {
+		t.Fatalf("base height %v, want 101", f.Status.ReorgBaseHeight)
+	}
+	var reorged []string
+	for _, r := range f.Status.Reorgs {
+		if r.Depth != 3 {
+			t.Errorf("%s reorganised %d deep, want 3", r.Node, r.Depth)
+		}
+		reorged = append(reorged, r.Node)
+	}
+	if !slices.Equal(reorged, []string{"deep-0", "deep-1"}) {
+		t.Errorf("reorganised nodes %v, want the smaller side's deep-0 and deep-1", reorged)
+	}
+	var tip string
+	for name, c := range nodes {
+		info, err := c.ChainInfo(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Blocks != 105 || tip != "" && info.BestBlockHash != tip {
+			t.Errorf("%s at %d %s, want every node at one tip at 105", name, info.Blocks, info.BestBlockHash)
+		}
+		tip = info.BestBlockHash
+	}
+	// Depth 3 from the nodes themselves: the replaced tip is a fork of 3.
+	tips, err := nodes["deep-0"].ChainTips(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(tips, func(tip bitcoin.ChainTip) bool {
+		return tip.Height == 104 && tip.BranchLen == 3 && tip.Status == "valid-fork"
+	}) {
+		t.Errorf("deep-0 chain tips %+v, want a valid fork of 3 at 104", tips)
+	}
+	t.Logf("reorg of 3 made from %d; one tip %d s after the heal", *f.Status.ReorgBaseHeight, *f.Status.ConvergenceSeconds)
+	eventually(t, 30*time.Second, "the network InSync with every planned connection", func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(n), n); err != nil {
+			return err
+		}
+		if c := meta.FindStatusCondition(n.Status.Conditions, v1alpha1.ConditionInSync); c == nil || c.Status != metav1.ConditionTrue || n.Status.TipHeight != 105 {
+			return fmt.Errorf("InSync %+v at %d", c, n.Status.TipHeight)
+		}
+		return plannedPeersConnected(t, n)
+	})
+}
