@@ -18,9 +18,12 @@ package nodes
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"slices"
 
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg"
 	"k8s.io/apimachinery/pkg/types"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -38,8 +41,16 @@ import (
 const reorgLosingAddress = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
 
 // reorgWinningAddress is where the larger side mines when the network has
-// no mining address of its own (no spec.regtest).
-const reorgWinningAddress = "bcrt1qrp33g0q5c5txsp9arysrx4k6zdkfs4nce4xj0gdcccefvpysxf3q0sl5k7"
+// no mining address of its own (no spec.regtest): a pay-to-witness-script
+// address of a script no one has (the hash of a phrase).
+var reorgWinningAddress = func() string {
+	script := sha256.Sum256([]byte("bitcoin-network-operator reorg"))
+	a, err := btcutil.NewAddressWitnessScriptHash(script[:], &chaincfg.RegressionNetParams)
+	if err != nil {
+		panic(err) // a 32-byte program is always valid
+	}
+	return a.EncodeAddress()
+}()
 
 // reorgSide is one side of a reorg as a pass saw it.
 type reorgSide struct {

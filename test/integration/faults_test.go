@@ -421,3 +421,63 @@ func TestAReorgOfDepthThreeIsMadeAndObserved(t *testing.T) {
 		return plannedPeersConnected(t, n)
 	})
 }
+
+// A fault on one network leaves another network of the namespace alone:
+// its nodes keep every connection and ban nothing.
+func TestAFaultOnOneNetworkLeavesAnotherAlone(t *testing.T) {
+	realnode.RequireBitcoind(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	target := fixture.CreateNetwork(t, k8s, ns, "target", v1alpha1.ImplementationBitcoind, 4)
+	other := fixture.CreateNetwork(t, k8s, ns, "other", v1alpha1.ImplementationBitcoind, 3)
+	target, other = waitConnected(t, target, 120*time.Second), waitConnected(t, other, 120*time.Second)
+	connections := func() map[string][]string {
+		out := map[string][]string{}
+		for _, s := range other.Status.Nodes {
+			peers, err := nodeClient(t, other, s).Peers(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range peers {
+				if !p.Inbound {
+					out[s.Name] = append(out[s.Name], p.Address)
+				}
+			}
+			slices.Sort(out[s.Name])
+		}
+		return out
+	}
+	before := connections()
+	f := &v1alpha1.BitcoinNetworkFault{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "only-target"}, Spec: v1alpha1.BitcoinNetworkFaultSpec{
+		NetworkName: "target", Isolate: &v1alpha1.IsolateFault{Nodes: []string{"target-0"}},
+	}}
+	if err := k8s.Create(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	nodes := map[string]bitcoin.Node{}
+	for _, s := range target.Status.Nodes {
+		nodes[s.Name] = nodeClient(t, target, s)
+	}
+	eventually(t, 60*time.Second, "target-0 cut off", func() error {
+		return crossing(ctx, nodes, target, []string{"target-0"}, []string{"target-1", "target-2", "target-3"})
+	})
+	// Two passes (5 s apart) of both networks under the fault.
+	time.Sleep(11 * time.Second)
+	after := connections()
+	for name, conns := range before {
+		if !slices.Equal(conns, after[name]) {
+			t.Errorf("%s of the other network: connections %v, were %v", name, after[name], conns)
+		}
+	}
+	for _, s := range other.Status.Nodes {
+		if banned, err := nodeClient(t, other, s).Banned(ctx); err != nil || len(banned) > 0 {
+			t.Errorf("%s of the other network bans %v (%v)", s.Name, banned, err)
+		}
+	}
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(other), other); err != nil {
+		t.Fatal(err)
+	}
+	if c := meta.FindStatusCondition(other.Status.Conditions, v1alpha1.ConditionInSync); c == nil || c.Status != metav1.ConditionTrue {
+		t.Errorf("the other network's InSync %+v", c)
+	}
+}

@@ -375,6 +375,50 @@ var contract = []struct {
 		}
 		expectError(t, call(t, a, "disconnectnode", b.p2p), "disconnectnode of an address not connected", http.StatusInternalServerError, -29)
 	}},
+	{"setban closes the connections with an address and refuses it inbound; listbanned lists ip/32; -23 banned twice, -30 lifting none", func(t *testing.T, e env) {
+		a, b := e.start(t, nodeOptions{}), e.start(t, nodeOptions{})
+		expectOK(t, call(t, b, "addnode", a.p2p, "onetry"), "onetry b to a", nil)
+		before := peers(t, a)
+		if len(before) != 1 || !*before[0].Inbound {
+			t.Fatalf("a's peers before the ban: %+v, want b's inbound connection", before)
+		}
+		// The address a sees b's connection come from: b's pod IP on a
+		// cluster; 127.0.0.1 for real nodes on loopback here, which do
+		// not bind their outbound connections to their own IP.
+		bIP, _, _ := net.SplitHostPort(before[0].Addr)
+		expectOK(t, call(t, a, "setban", bIP+"/32", "add", 86400), "setban add", nil)
+		deadline := time.Now().Add(5 * time.Second)
+		for len(peers(t, a)) != 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("still connected after the ban: %+v", peers(t, a))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		var bans []struct {
+			Address string `json:"address"`
+		}
+		expectOK(t, call(t, a, "listbanned"), "listbanned", &bans)
+		if len(bans) != 1 || bans[0].Address != bIP+"/32" {
+			t.Fatalf("listbanned = %+v, want %s/32", bans, bIP)
+		}
+		expectError(t, call(t, a, "setban", bIP+"/32", "add", 86400), "setban of a banned address", http.StatusInternalServerError, -23)
+		// b's onetry answers null, but a refuses the banned address.
+		expectOK(t, call(t, b, "addnode", a.p2p, "onetry"), "onetry from the banned address", nil)
+		time.Sleep(500 * time.Millisecond)
+		if ps := peers(t, a); len(ps) != 0 {
+			t.Fatalf("a accepted a connection from its banned address: %+v", ps)
+		}
+		expectOK(t, call(t, a, "setban", bIP+"/32", "remove"), "setban remove", nil)
+		expectError(t, call(t, a, "setban", bIP+"/32", "remove"), "setban remove of an address not banned", http.StatusInternalServerError, -30)
+		expectOK(t, call(t, b, "addnode", a.p2p, "onetry"), "onetry after the ban is lifted", nil)
+		deadline = time.Now().Add(5 * time.Second)
+		for len(peers(t, a)) != 1 {
+			if time.Now().After(deadline) {
+				t.Fatalf("a's peers after the ban is lifted: %+v, want b's connection", peers(t, a))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}},
 	{"addnode onetry to a closed port answers null at once", func(t *testing.T, e env) {
 		a := e.start(t, nodeOptions{})
 		start := time.Now()
