@@ -455,7 +455,10 @@ func (r *Reconciler) faultsOfNetwork(ctx context.Context, o client.Object) []rec
 	}
 	var out []reconcile.Request
 	for _, f := range list.Items {
-		if f.Spec.NetworkName == o.GetName() {
+		// A finished fault (healed, converged) has nothing left to see
+		// in its network: its status changes every pass.
+		finished := f.Status.Phase == v1alpha1.FaultHealed && f.Status.ConvergedAt != nil && f.DeletionTimestamp.IsZero()
+		if f.Spec.NetworkName == o.GetName() && !finished {
 			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: f.Namespace, Name: f.Name}})
 		}
 	}
