@@ -76,7 +76,7 @@ func NodeConfig(n *v1alpha1.BitcoinNetwork, g Group) string {
 			// regtest chain without recent blocks is every peer, forever.
 			b.WriteString("nostalldetect=1\n")
 		}
-		writeOptions(&b, g.Config)
+		writeOptions(&b, g.Config, n.Spec.Chain == v1alpha1.ChainRegtest)
 		return b.String()
 	}
 	option, section := bitcoindChainOption(n.Spec.Chain)
@@ -124,17 +124,21 @@ func NodeConfig(n *v1alpha1.BitcoinNetwork, g Group) string {
 			b.WriteString("maxtipage=" + strconv.Itoa(regtestMaxTipAge) + "\n")
 		}
 	}
-	writeOptions(&b, g.Config)
+	writeOptions(&b, g.Config, n.Spec.Chain == v1alpha1.ChainRegtest)
 	return b.String()
 }
 
 // writeOptions appends the user's options, sorted so the file (and the
 // config hash) does not depend on map order. An option the operator owns,
 // or one that would not be one line of the file, is never written, whatever
-// the API server let through (CheckConfig reports it).
-func writeOptions(b *strings.Builder, config v1alpha1.NodeConfig) {
+// the API server let through (CheckConfig reports it); on regtest that
+// includes connect.
+func writeOptions(b *strings.Builder, config v1alpha1.NodeConfig, regtest bool) {
 	var lines []string
 	for _, k := range slices.Sorted(maps.Keys(config)) {
+		if regtest && k == "connect" {
+			continue
+		}
 		if optionProblem(k, string(config[k])) == "" {
 			lines = append(lines, fmt.Sprintf("%s=%s\n", k, config[k]))
 		}
