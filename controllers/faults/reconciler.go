@@ -24,6 +24,7 @@ package faults
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -339,10 +340,10 @@ func (r *Reconciler) checkConverged(f *v1alpha1.BitcoinNetworkFault, n *v1alpha1
 	if st := r.States.Get(n.UID); st != nil {
 		st.Update(func(d *netstate.Data) {
 			oneTip = d.Faults.OneTipAt
-			reorgs = maps(d.Faults.Reorgs[f.UID])
+			reorgs = maps.Clone(d.Faults.Reorgs[f.UID])
 		})
 	}
-	for _, name := range sortedKeys(reorgs) {
+	for _, name := range slices.Sorted(maps.Keys(reorgs)) {
 		if !slices.ContainsFunc(f.Status.Reorgs, func(x v1alpha1.NodeReorgStatus) bool { return x.Node == name }) {
 			f.Status.Reorgs = append(f.Status.Reorgs, reorgs[name])
 		}

@@ -19,7 +19,6 @@ package faults
 import (
 	"fmt"
 	"reflect"
-	"slices"
 	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -35,23 +34,6 @@ func controllerOptions() controller.Options {
 }
 
 func equalStatus(a, b *v1alpha1.BitcoinNetworkFaultStatus) bool { return reflect.DeepEqual(a, b) }
-
-func maps(m map[string]v1alpha1.NodeReorgStatus) map[string]v1alpha1.NodeReorgStatus {
-	out := make(map[string]v1alpha1.NodeReorgStatus, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
-func sortedKeys(m map[string]v1alpha1.NodeReorgStatus) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
 
 // describeSides writes sides briefly: "{a-0, a-1} | {a-2}".
 func describeSides(sides [][]string) string {

@@ -73,7 +73,7 @@ func TestAPartitionSplitsTheChainAndItsHealReorganisesTheShorterSide(t *testing.
 		if c := meta.FindStatusCondition(n.Status.Conditions, v1alpha1.ConditionInSync); c == nil || c.Reason != status.ReasonPartitioned || c.Status != metav1.ConditionFalse {
 			return fmt.Errorf("InSync %+v", c)
 		}
-		return crossing(ctx, nodes, n, left, right)
+		return fixture.Apart(ctx, nodes, n, left, right)
 	})
 	// Each side mines to its own address: the sides' blocks differ.
 	mine := func(node string, count int) []string {
@@ -100,7 +100,7 @@ func TestAPartitionSplitsTheChainAndItsHealReorganisesTheShorterSide(t *testing.
 				return fmt.Errorf("side %d tips %+v, want %s on 3 nodes", i, tips, want)
 			}
 		}
-		return crossing(ctx, nodes, n, left, right)
+		return fixture.Apart(ctx, nodes, n, left, right)
 	})
 	healStart := time.Now()
 	if err := k8s.Delete(ctx, f); err != nil {
@@ -200,7 +200,7 @@ func TestAnIsolatedNodeFallsBehindAndCatchesUpWhenItsDurationEnds(t *testing.T) 
 		if f.Status.Phase != v1alpha1.FaultActive {
 			return fmt.Errorf("phase %q", f.Status.Phase)
 		}
-		return crossing(ctx, nodes, n, []string{"alone-2"}, []string{"alone-0", "alone-1"})
+		return fixture.Apart(ctx, nodes, n, []string{"alone-2"}, []string{"alone-0", "alone-1"})
 	})
 	key, err := miner.NewKey(miner.P2WPKH)
 	if err != nil {
@@ -300,38 +300,6 @@ func TestAFaultOnAnUnknownNodeIsRefusedAndChangesNothing(t *testing.T) {
 		}
 		return nil
 	})
-}
-
-// crossing fails when a node has a connection to a node on the other side,
-// or lacks a ban of every node there.
-func crossing(ctx context.Context, nodes map[string]bitcoin.Node, n *v1alpha1.BitcoinNetwork, left, right []string) error {
-	ip := map[string]string{}
-	for _, s := range n.Status.Nodes {
-		ip[s.Name] = s.IP
-	}
-	for _, pair := range [2][2][]string{{left, right}, {right, left}} {
-		for _, name := range pair[0] {
-			peers, err := nodes[name].Peers(ctx)
-			if err != nil {
-				return err
-			}
-			banned, err := nodes[name].Banned(ctx)
-			if err != nil {
-				return err
-			}
-			for _, other := range pair[1] {
-				for _, p := range peers {
-					if strings.HasPrefix(p.Address, ip[other]+":") {
-						return fmt.Errorf("%s is connected to %s across the partition", name, other)
-					}
-				}
-				if !slices.Contains(banned, ip[other]+"/32") {
-					return fmt.Errorf("%s has not banned %s (%s): bans %v", name, other, ip[other], banned)
-				}
-			}
-		}
-	}
-	return nil
 }
 
 // A reorg of depth 3 on four Bitcoin Core nodes: the operator splits them
@@ -459,7 +427,7 @@ func TestAFaultOnOneNetworkLeavesAnotherAlone(t *testing.T) {
 		nodes[s.Name] = nodeClient(t, target, s)
 	}
 	eventually(t, 60*time.Second, "target-0 cut off", func() error {
-		return crossing(ctx, nodes, target, []string{"target-0"}, []string{"target-1", "target-2", "target-3"})
+		return fixture.Apart(ctx, nodes, target, []string{"target-0"}, []string{"target-1", "target-2", "target-3"})
 	})
 	// Two passes (5 s apart) of both networks under the fault.
 	time.Sleep(11 * time.Second)

@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -50,38 +49,6 @@ func clients(t *testing.T, n *v1alpha1.BitcoinNetwork) map[string]bitcoin.Node {
 	return out
 }
 
-// apart fails unless no node of one side is connected to the other and
-// each bans the other side's addresses.
-func apart(ctx context.Context, nodes map[string]bitcoin.Node, n *v1alpha1.BitcoinNetwork, a, b []string) error {
-	ip := map[string]string{}
-	for _, s := range n.Status.Nodes {
-		ip[s.Name] = s.IP
-	}
-	for _, pair := range [2][2][]string{{a, b}, {b, a}} {
-		for _, name := range pair[0] {
-			peers, err := nodes[name].Peers(ctx)
-			if err != nil {
-				return err
-			}
-			banned, err := nodes[name].Banned(ctx)
-			if err != nil {
-				return err
-			}
-			for _, other := range pair[1] {
-				for _, p := range peers {
-					if strings.HasPrefix(p.Address, ip[other]+":") {
-						return fmt.Errorf("%s connected to %s across the partition", name, other)
-					}
-				}
-				if !slices.Contains(banned, ip[other]+"/32") {
-					return fmt.Errorf("%s does not ban %s", name, other)
-				}
-			}
-		}
-	}
-	return nil
-}
-
 // An operator killed during an active partition: the next one keeps it
 // (no connection across, bans kept) and heals it when it is deleted, with
 // every ban lifted.
@@ -98,12 +65,12 @@ func TestAPartitionOutlivesTheOperatorAndHealsAfterARestart(t *testing.T) {
 		NetworkName: "outlive", Partition: &v1alpha1.PartitionFault{Sides: []v1alpha1.FaultSide{{Nodes: a}}},
 	}}
 	must(t, k8s.Create(ctx, f))
-	fixture.Eventually(t, 60*time.Second, "the partition enforced", func() error { return apart(ctx, nodes, n, a, b) })
+	fixture.Eventually(t, 60*time.Second, "the partition enforced", func() error { return fixture.Apart(ctx, nodes, n, a, b) })
 	first.Stop()
 	runOperator(t, envtest.ManagerOptions{})
 	// Two check intervals (5 s) under the new operator: still apart.
 	time.Sleep(11 * time.Second)
-	if err := apart(ctx, nodes, n, a, b); err != nil {
+	if err := fixture.Apart(ctx, nodes, n, a, b); err != nil {
 		t.Fatalf("after the restart: %v", err)
 	}
 	must(t, k8s.Delete(ctx, f))
