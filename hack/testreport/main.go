@@ -18,7 +18,9 @@ limitations under the License.
 // `go test` prints (each package's result, and the output of the tests that
 // failed), then every test that skipped, with its reason. With -no-skips
 // (CI) a skipped test fails the run: a test that did not run proves
-// nothing, and a count of packages would not show it.
+// nothing, and a count of packages would not show it. Last come the failed
+// tests again, each with its messages but not its progress lines (those
+// with " ==> "), so that the tail of a long log still says what failed.
 package main
 
 import (
@@ -43,16 +45,20 @@ type event struct {
 func main() {
 	noSkips := flag.Bool("no-skips", false, "exit non-zero when a test skipped")
 	flag.Parse()
-	skipped, failed, err := report(os.Stdin, os.Stdout)
+	r, err := report(os.Stdin, os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testreport:", err)
 		os.Exit(2)
 	}
+	skipped := r.skipped
 	if len(skipped) > 0 {
 		fmt.Printf("\n%d test(s) skipped:\n%s", len(skipped), strings.Join(skipped, ""))
 	}
+	if len(r.failures) > 0 {
+		fmt.Printf("\n%d test(s) failed:\n%s", len(r.failures), strings.Join(r.failures, ""))
+	}
 	switch {
-	case failed:
+	case r.failed:
 		os.Exit(1)
 	case *noSkips && len(skipped) > 0:
 		fmt.Println("tests skipped where every test must run (-no-skips)")
@@ -60,10 +66,20 @@ func main() {
 	}
 }
 
+// result is what a run came to.
+type result struct {
+	skipped  []string // one line each, with the reason
+	failures []string // each failed test with its messages
+	failed   bool     // a test or a package failed
+}
+
 // report prints the packages' results and failed tests' output to w, and
-// returns the skipped tests (one line each, with the reason) and whether
-// anything failed.
-func report(r io.Reader, w io.Writer) (skipped []string, failed bool, err error) {
+// returns what the run came to.
+func report(r io.Reader, w io.Writer) (result, error) {
+	var (
+		skipped, failures []string
+		failed            bool
+	)
 	outputs := map[string][]string{} // by package and test
 	s := bufio.NewScanner(r)
 	s.Buffer(make([]byte, 1<<20), 16<<20)
@@ -92,6 +108,7 @@ func report(r io.Reader, w io.Writer) (skipped []string, failed bool, err error)
 		case e.Action == "fail":
 			failed = true
 			fmt.Fprint(w, strings.Join(outputs[key], ""))
+			failures = append(failures, failure(e.Package, e.Test, outputs[key]))
 			delete(outputs, key)
 		case e.Test == "":
 			// A package's own pass, or skip: it has no test files.
@@ -103,7 +120,38 @@ func report(r io.Reader, w io.Writer) (skipped []string, failed bool, err error)
 		}
 	}
 	slices.Sort(skipped)
-	return skipped, failed, s.Err()
+	return result{skipped: skipped, failures: failures, failed: failed}, s.Err()
+}
+
+// Bounds of one failed test's summary: a test that dumps logs when it
+// fails is summed up, not repeated.
+const (
+	failureLines    = 12
+	failureLineSize = 400
+)
+
+// failure sums up a failed test: its name, then its messages without the
+// progress lines, each cut to a size.
+func failure(pkg, test string, out []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "  %s %s\n", pkg, test)
+	n := 0
+	for _, o := range out {
+		line := strings.TrimSpace(o)
+		if line == "" || strings.HasPrefix(line, "=== ") || strings.HasPrefix(line, "--- ") || strings.Contains(line, " ==> ") {
+			continue
+		}
+		if n == failureLines {
+			b.WriteString("    …\n")
+			break
+		}
+		if len(line) > failureLineSize {
+			line = line[:failureLineSize] + " …"
+		}
+		fmt.Fprintf(&b, "    %s\n", line)
+		n++
+	}
+	return b.String()
 }
 
 // skipReason is the message a skipped test gave (its last log lines).

@@ -35,7 +35,7 @@ func TestTheReportOfARealRun(t *testing.T) {
 		"r_test.go": `package r
 import "testing"
 func TestQuiet(t *testing.T) { t.Log("not shown") }
-func TestBroken(t *testing.T) { t.Error("shown: it failed") }
+func TestBroken(t *testing.T) { t.Log("==> a step"); t.Error("shown: it failed") }
 func TestNeedsAMachine(t *testing.T) { t.Skip("no machine here") }
 `,
 	} {
@@ -51,13 +51,19 @@ func TestNeedsAMachine(t *testing.T) { t.Skip("no machine here") }
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
 	raw, _ := cmd.Output() // it fails: TestBroken
 	var out bytes.Buffer
-	skipped, failed, err := report(bytes.NewReader(raw), &out)
+	r, err := report(bytes.NewReader(raw), &out)
 	if err != nil {
 		t.Fatal(err)
 	}
+	skipped, failed := r.skipped, r.failed
 	if !failed || !strings.Contains(out.String(), "shown: it failed") || strings.Contains(out.String(), "not shown") ||
 		!strings.Contains(out.String(), "FAIL\texample.com/r") {
 		t.Errorf("failed %v, report:\n%s", failed, out.String())
+	}
+	// The summary names the failed test with its message, not its steps.
+	if len(r.failures) != 1 || !strings.Contains(r.failures[0], "example.com/r TestBroken\n") ||
+		!strings.Contains(r.failures[0], "shown: it failed") || strings.Contains(r.failures[0], "a step") {
+		t.Errorf("failures %q, want TestBroken with its message and without its steps", r.failures)
 	}
 	// A package without tests is no skipped test.
 	if len(skipped) != 1 || !strings.Contains(skipped[0], "TestNeedsAMachine: ") || !strings.Contains(skipped[0], "no machine here") {

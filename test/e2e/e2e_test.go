@@ -661,13 +661,22 @@ func TestOwnNamespaceInstallRunUpgradeThriceAndDelete(t *testing.T) {
 	if !slices.Equal(crd.Status.StoredVersions, []string{"v1alpha1"}) {
 		t.Errorf("CRD storedVersions %v, want [v1alpha1]", crd.Status.StoredVersions)
 	}
-	if len(after.Status.PeerAddresses) != 4 || after.Status.Nodes[0].ExpectedPeers == 0 || after.Status.Nodes[0].Peers != after.Status.Nodes[0].ExpectedPeers {
-		t.Errorf("status after the upgrade: peerAddresses %v, node 0 %+v; want the new fields filled in", after.Status.PeerAddresses, after.Status.Nodes[0])
-	}
-	if c := meta.FindStatusCondition(after.Status.Conditions, v1alpha1.ConditionInSync); c == nil || c.Status != metav1.ConditionTrue ||
-		after.Status.TipHash == "" || after.Status.Nodes[0].BestBlockHash != after.Status.TipHash || after.Status.Nodes[0].UserAgent == "" {
-		t.Errorf("status after the upgrade: InSync %+v, tip %q, node 0 %+v; want the chain fields of 0.3.0 filled in", c, after.Status.TipHash, after.Status.Nodes[0])
-	}
+	// Ready says the pods run and the planned peers are connected; restarted
+	// nodes may still be catching up on blocks, so the chain fields are
+	// waited for, not read once.
+	e.eventually(time.Minute, "the new status fields filled in and InSync", func() error {
+		if err := e.c.Get(e.ctx, client.ObjectKeyFromObject(after), after); err != nil {
+			return err
+		}
+		if len(after.Status.PeerAddresses) != 4 || after.Status.Nodes[0].ExpectedPeers == 0 || after.Status.Nodes[0].Peers != after.Status.Nodes[0].ExpectedPeers {
+			return fmt.Errorf("peerAddresses %v, node 0 %+v; want the new fields filled in", after.Status.PeerAddresses, after.Status.Nodes[0])
+		}
+		if c := meta.FindStatusCondition(after.Status.Conditions, v1alpha1.ConditionInSync); c == nil || c.Status != metav1.ConditionTrue ||
+			after.Status.TipHash == "" || after.Status.Nodes[0].BestBlockHash != after.Status.TipHash || after.Status.Nodes[0].UserAgent == "" {
+			return fmt.Errorf("InSync %+v, tip %q, node 0 %+v; want the chain fields of 0.3.0 filled in", c, after.Status.TipHash, after.Status.Nodes[0])
+		}
+		return nil
+	})
 	e.step("network Ready after the upgrade to %s; storedVersions %v; status.peerAddresses %v", current, crd.Status.StoredVersions, after.Status.PeerAddresses)
 
 	// The release isolates the nodes: a NetworkPolicy the network owns.
