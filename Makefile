@@ -121,7 +121,7 @@ demo: ## Run the demo: local control plane, the operator and a real 4-node netwo
 	go run ./hack/demo $(if $(ONCE),--once) $(if $(IMPL),--impl=$(IMPL)) $(if $(MIXED),--mixed)
 
 .PHONY: bench
-bench: ## Benchmark peer wiring (this operator's strategy against the seed's) and scale on real nodes; writes bench/report.json.
+bench: ## Benchmark peer wiring (this operator's strategy against the seed's), scale and heal-to-one-tip on real nodes; writes bench/report.json.
 	go test -run '^$$' -bench PeerWiring -benchtime 3x ./test/bench/
 	mkdir -p bench
 	BNO_BENCH_REPORT=$(CURDIR)/bench/report.json go test -run '^$$' -bench Scale -benchtime 1x -timeout 60m ./test/bench/

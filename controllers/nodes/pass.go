@@ -96,7 +96,7 @@ func (r *Reconciler) runPass(ctx context.Context, n *v1alpha1.BitcoinNetwork, st
 	changed, unconnected, after, next := progress.Next(report, r.checkInterval(n))
 	versions := p.remember(report, next)
 	chains := p.chains(ctx, report)
-	fed := p.feedBtcd(ctx, chains)
+	fed := p.feedBtcd(ctx, chains, opts.Side)
 	sync := p.assessSync(chains)
 	enforcedBefore := p.enforced(f)
 	p.rememberFaults(ctx, f, report, sync)

@@ -116,6 +116,9 @@ type Node interface {
 	// MempoolSize is the number of transactions in the node's mempool
 	// (getmempoolinfo).
 	MempoolSize(ctx context.Context) (int64, error)
+	// BlockHash is the hash of the block at height on the node's best
+	// chain (getblockhash).
+	BlockHash(ctx context.Context, height int64) (string, error)
 	// BlockAt returns the block at height on the node's best chain,
 	// serialized, in hex (getblockhash, getblock with verbosity 0).
 	BlockAt(ctx context.Context, height int64) (string, error)
@@ -213,11 +216,18 @@ func (c common) BlockCount(ctx context.Context) (int64, error) {
 // BlockAt reads a block of the best chain, serialized, in hex; both
 // implementations take getblock's verbosity 0 for it.
 func (c common) BlockAt(ctx context.Context, height int64) (string, error) {
-	var hash, block string
-	if err := c.call(ctx, "getblockhash", &hash, height); err != nil {
+	hash, err := c.BlockHash(ctx, height)
+	if err != nil {
 		return "", err
 	}
+	var block string
 	return block, c.call(ctx, "getblock", &block, hash, 0)
+}
+
+// BlockHash: both implementations answer getblockhash alike.
+func (c common) BlockHash(ctx context.Context, height int64) (string, error) {
+	var hash string
+	return hash, c.call(ctx, "getblockhash", &hash, height)
 }
 
 // SubmitBlock: both implementations answer null for a block they took and
@@ -419,6 +429,9 @@ func (n *bitcoindNode) MempoolSize(ctx context.Context) (int64, error) {
 func (n *bitcoindNode) BlockAt(ctx context.Context, height int64) (string, error) {
 	return n.common().BlockAt(ctx, height)
 }
+func (n *bitcoindNode) BlockHash(ctx context.Context, height int64) (string, error) {
+	return n.common().BlockHash(ctx, height)
+}
 func (n *bitcoindNode) SubmitBlock(ctx context.Context, block string) error {
 	return n.common().SubmitBlock(ctx, block)
 }
@@ -531,6 +544,9 @@ func (n *btcdNode) MempoolSize(ctx context.Context) (int64, error) {
 }
 func (n *btcdNode) BlockAt(ctx context.Context, height int64) (string, error) {
 	return n.common().BlockAt(ctx, height)
+}
+func (n *btcdNode) BlockHash(ctx context.Context, height int64) (string, error) {
+	return n.common().BlockHash(ctx, height)
 }
 func (n *btcdNode) SubmitBlock(ctx context.Context, block string) error {
 	return n.common().SubmitBlock(ctx, block)

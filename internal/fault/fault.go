@@ -111,11 +111,10 @@ func Sides(spec v1alpha1.BitcoinNetworkFaultSpec, n *v1alpha1.BitcoinNetwork) ([
 		if len(nodes) < 2 {
 			return nil, fmt.Errorf("spec.reorg: network %s has %d node(s); a reorganisation needs two sides, so at least 2 nodes", n.Name, len(nodes))
 		}
-		if resources.HasImplementation(n, v1alpha1.ImplementationBtcd) {
-			// btcd mines only to its configured miningaddr and takes blocks
-			// on regtest only as the operator hands them over, from its own
-			// height: a fork's blocks from below it are not handed over yet.
-			return nil, fmt.Errorf("spec.reorg: network %s runs btcd nodes, on which the operator cannot make a reorg yet; use a partition and mine on each side yourself", n.Name)
+		if resources.HasImplementation(n, v1alpha1.ImplementationBtcd) && n.Spec.Regtest == nil {
+			// btcd's generate pays only to its configured miningaddr, which
+			// the operator sets from spec.regtest's mining key.
+			return nil, fmt.Errorf("spec.reorg: network %s runs btcd nodes and has no spec.regtest: btcd mines only to the mining address spec.regtest gives it; set spec.regtest: {} on the network", n.Name)
 		}
 		// The smaller side (first half, by index) mines depth blocks and
 		// will reorganise; the rest mines depth+1.

@@ -69,13 +69,21 @@ func TestSides(t *testing.T) {
 		{name: "reorg of one node", n: network(1),
 			spec: v1alpha1.BitcoinNetworkFaultSpec{Reorg: &v1alpha1.ReorgFault{Depth: 1}},
 			err:  "needs two sides, so at least 2 nodes"},
-		{name: "reorg with btcd", n: func() *v1alpha1.BitcoinNetwork {
+		{name: "reorg with btcd and no mining address", n: func() *v1alpha1.BitcoinNetwork {
 			n := network(4)
 			n.Spec.Implementation = v1alpha1.ImplementationBtcd
 			return n
 		}(),
 			spec: v1alpha1.BitcoinNetworkFaultSpec{Reorg: &v1alpha1.ReorgFault{Depth: 1}},
-			err:  "runs btcd nodes, on which the operator cannot make a reorg yet"},
+			err:  "runs btcd nodes and has no spec.regtest: btcd mines only to the mining address spec.regtest gives it"},
+		{name: "reorg with btcd", n: func() *v1alpha1.BitcoinNetwork {
+			n := network(4)
+			n.Spec.Implementation = v1alpha1.ImplementationBtcd
+			n.Spec.Regtest = &v1alpha1.RegtestSpec{}
+			return n
+		}(),
+			spec: v1alpha1.BitcoinNetworkFaultSpec{Reorg: &v1alpha1.ReorgFault{Depth: 1}},
+			want: [][]string{{"net-0", "net-1"}, {"net-2", "net-3"}}},
 		{name: "unknown node", n: network(3),
 			spec: v1alpha1.BitcoinNetworkFaultSpec{Partition: &v1alpha1.PartitionFault{Sides: []v1alpha1.FaultSide{{Nodes: []string{"net-7"}}}}},
 			err:  "spec.partition.sides[0].nodes: net-7 is not a node of network net (its nodes are net-0, net-1, net-2)"},

@@ -308,9 +308,21 @@ func TestAFaultOnAnUnknownNodeIsRefusedAndChangesNothing(t *testing.T) {
 // is done with every node at one tip.
 func TestAReorgOfDepthThreeIsMadeAndObserved(t *testing.T) {
 	realnode.RequireBitcoind(t)
+	reorgOfThree(t, v1alpha1.ImplementationBitcoind)
+}
+
+// The same on four btcd nodes: after the heal the operator hands the
+// smaller side's nodes the other side's blocks from where the chains part
+// (btcd on regtest syncs from no peer off 127.0.0.1), and btcd's own
+// getchaintips reports the replaced branch.
+func TestAReorgOfDepthThreeIsMadeAndObservedOnBtcd(t *testing.T) {
+	reorgOfThree(t, v1alpha1.ImplementationBtcd)
+}
+
+func reorgOfThree(t *testing.T, impl v1alpha1.Implementation) {
 	ctx := context.Background()
 	ns := newNamespace(t)
-	n := fixture.CreateNetworkWith(t, k8s, ns, "deep", v1alpha1.ImplementationBitcoind, 4, func(n *v1alpha1.BitcoinNetwork) {
+	n := fixture.CreateNetworkWith(t, k8s, ns, "deep", impl, 4, func(n *v1alpha1.BitcoinNetwork) {
 		n.Spec.Regtest = &v1alpha1.RegtestSpec{InitialBlocks: 101}
 	})
 	eventually(t, 120*time.Second, "the network Ready and InSync at 101", func() error {
