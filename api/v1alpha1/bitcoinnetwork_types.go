@@ -19,6 +19,7 @@ package v1alpha1
 import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -224,6 +225,15 @@ type BitcoinNetworkSpec struct {
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Network Policy",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:select:Enabled","urn:alm:descriptor:com.tectonic.ui:select:Disabled","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	NetworkPolicy NetworkPolicyMode `json:"networkPolicy,omitempty"`
+
+	// Access admits clients to the nodes through the network's
+	// NetworkPolicy, without turning the isolation off: pods that use the
+	// nodes' RPC (a wallet, an indexer, a Lightning node) and pods that
+	// connect to their P2P port. It has no effect with networkPolicy
+	// Disabled (there is no policy then).
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Client Access",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:advanced"}
+	Access *AccessSpec `json:"access,omitempty"`
 
 	// Config holds extra node configuration options of a network of one
 	// group (see NodeConfig); with spec.groups each group has its own.
@@ -496,6 +506,49 @@ type GroupStatus struct {
 	// +optional
 	// +listType=set
 	UserAgents []string `json:"userAgents,omitempty"`
+	// RPCPort and P2PPort are the group's nodes' ports.
+	// +optional
+	RPCPort int32 `json:"rpcPort,omitempty"`
+	// +optional
+	P2PPort int32 `json:"p2pPort,omitempty"`
+}
+
+// AccessSpec lists the clients admitted to the nodes, as NetworkPolicy
+// peers: a pod selector, a namespace selector (both: those pods in those
+// namespaces) or an IP block.
+type AccessSpec struct {
+	// RPCFrom are admitted to the nodes' RPC port, besides the operator.
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:XValidation:rule="self.all(p, has(p.podSelector) || has(p.namespaceSelector) || has(p.ipBlock))",message="spec.access.rpcFrom: each peer sets podSelector, namespaceSelector or ipBlock"
+	// +kubebuilder:validation:XValidation:rule="self.all(p, !has(p.ipBlock) || !(has(p.podSelector) || has(p.namespaceSelector)))",message="spec.access.rpcFrom: a peer with ipBlock sets no selector (as in a NetworkPolicy)"
+	// +optional
+	// +listType=atomic
+	RPCFrom []networkingv1.NetworkPolicyPeer `json:"rpcFrom,omitempty"`
+	// P2PFrom are admitted to the nodes' P2P port, besides the network's
+	// own nodes.
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:XValidation:rule="self.all(p, has(p.podSelector) || has(p.namespaceSelector) || has(p.ipBlock))",message="spec.access.p2pFrom: each peer sets podSelector, namespaceSelector or ipBlock"
+	// +kubebuilder:validation:XValidation:rule="self.all(p, !has(p.ipBlock) || !(has(p.podSelector) || has(p.namespaceSelector)))",message="spec.access.p2pFrom: a peer with ipBlock sets no selector (as in a NetworkPolicy)"
+	// +optional
+	// +listType=atomic
+	P2PFrom []networkingv1.NetworkPolicyPeer `json:"p2pFrom,omitempty"`
+}
+
+// EndpointsStatus says how a client in the cluster reaches the nodes.
+type EndpointsStatus struct {
+	// Service is the DNS name of the network's headless Service: each node
+	// answers at <pod>.<service> (status.nodes[].dnsName), on its group's
+	// ports (status.groups[].rpcPort, p2pPort).
+	Service string `json:"service"`
+	// RPC and P2P are the first node's addresses (host:port), for a
+	// client that needs one node.
+	RPC string `json:"rpc"`
+	P2P string `json:"p2p"`
+	// TLSCASecret names the Secret whose ca.crt signed the RPC
+	// certificates of btcd nodes (btcd serves RPC over TLS only); empty
+	// when the network has no btcd node.
+	// +optional
+	TLSCASecret string `json:"tlsCASecret,omitempty"`
 }
 
 // BitcoinNetworkStatus is the observed state of a network.
@@ -530,6 +583,12 @@ type BitcoinNetworkStatus struct {
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="RPC Secret",xDescriptors={"urn:alm:descriptor:io.kubernetes:Secret"}
 	RPCSecretName string `json:"rpcSecretName,omitempty"`
+
+	// Endpoints say how a client in the cluster reaches the nodes (the
+	// NetworkPolicy admits it when spec.access names it).
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Endpoints",xDescriptors={"urn:alm:descriptor:text"}
+	Endpoints *EndpointsStatus `json:"endpoints,omitempty"`
 
 	// Conditions describe the network: Ready, Progressing, Degraded,
 	// PeersConnected and InSync.

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -112,6 +113,15 @@ func TestValidNetworksAreAccepted(t *testing.T) {
 			n.Spec.Topology = v1alpha1.TopologyRing
 		},
 		func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Access = &v1alpha1.AccessSpec{
+				RPCFrom: []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "wallet"}}}},
+				P2PFrom: []networkingv1.NetworkPolicyPeer{
+					{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": "lightning"}}, PodSelector: &metav1.LabelSelector{}},
+					{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/8"}},
+				},
+			}
+		},
+		func(n *v1alpha1.BitcoinNetwork) {
 			n.Name = strings.Repeat("a", 52)
 			n.Spec.Nodes = ptr.To[int32](1000)
 			n.Spec.RPCSecretName = "my-rpc.credentials"
@@ -135,6 +145,14 @@ func TestInvalidNetworksAreRejectedWithAClearMessage(t *testing.T) {
 		message string
 	}{
 		{"too many nodes", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = ptr.To[int32](1001) }, "spec.nodes"},
+		{"an access peer that selects nothing", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Access = &v1alpha1.AccessSpec{RPCFrom: []networkingv1.NetworkPolicyPeer{{}}}
+		}, "spec.access.rpcFrom: each peer sets podSelector, namespaceSelector or ipBlock"},
+		{"an access peer with an IP block and a selector", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Access = &v1alpha1.AccessSpec{P2PFrom: []networkingv1.NetworkPolicyPeer{{
+				IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/8"}, PodSelector: &metav1.LabelSelector{},
+			}}}
+		}, "spec.access.p2pFrom: a peer with ipBlock sets no selector"},
 		{"regtest mining on signet", func(n *v1alpha1.BitcoinNetwork) {
 			n.Spec.Chain, n.Spec.Regtest = v1alpha1.ChainSignet, &v1alpha1.RegtestSpec{InitialBlocks: 101}
 		}, "spec.regtest applies only to chain regtest"},

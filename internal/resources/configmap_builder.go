@@ -42,6 +42,11 @@ const (
 // years): any tip, the genesis included, counts as recent.
 const regtestMaxTipAge = 1<<31 - 1
 
+// RegtestFallbackFee is the fee rate (BTC/kvB) a regtest Bitcoin Core
+// wallet pays when it has no estimate, unless spec.config sets fallbackfee:
+// 2 sat/vB, above every default minimum relay fee (Knots' included).
+const RegtestFallbackFee = "0.00002"
+
 // ConfigFilePath is where the node reads its configuration file.
 const ConfigFilePath = ConfigDir + "/" + configFile
 
@@ -122,6 +127,11 @@ func NodeConfig(n *v1alpha1.BitcoinNetwork, g Group) string {
 			// restart falls back) in initial block download, where nodes
 			// ignore transactions.
 			b.WriteString("maxtipage=" + strconv.Itoa(regtestMaxTipAge) + "\n")
+		}
+		if _, set := g.Config["fallbackfee"]; !set {
+			// Regtest has no fee estimates: without a fallback fee a
+			// wallet's sendtoaddress fails (-6 "Fallbackfee is disabled").
+			b.WriteString("fallbackfee=" + RegtestFallbackFee + "\n")
 		}
 	}
 	writeOptions(&b, g.Config, n.Spec.Chain == v1alpha1.ChainRegtest)

@@ -44,12 +44,16 @@ func NetworkPolicyName(n *v1alpha1.BitcoinNetwork) string { return n.Name + "-no
 
 // DesiredNetworkPolicy renders the policy of a network's nodes. In: P2P
 // connections from its own nodes, RPC connections from the operator's pods
-// in operatorNamespace. Out: DNS, P2P to its own nodes and, on the public
+// in operatorNamespace, and each from the clients spec.access names. Out: DNS, P2P to its own nodes and, on the public
 // chains (signet, testnet), P2P to the chain's port anywhere but
 // link-local addresses (where clouds serve instance metadata). Nothing
 // else either way: not the API server, not the rest of the cluster.
 func DesiredNetworkPolicy(n *v1alpha1.BitcoinNetwork, operatorNamespace string) *networkingv1.NetworkPolicy {
 	tcp, udp := ptr.To(corev1.ProtocolTCP), ptr.To(corev1.ProtocolUDP)
+	var access v1alpha1.AccessSpec
+	if n.Spec.Access != nil {
+		access = *n.Spec.Access.DeepCopy()
+	}
 	nodes := metav1.LabelSelector{MatchLabels: SelectorLabels(n)}
 	p2p := networkingv1.NetworkPolicyPort{Protocol: tcp, Port: ptr.To(intstr.FromString(PortNameP2P))}
 	egress := []networkingv1.NetworkPolicyEgressRule{
@@ -79,12 +83,12 @@ func DesiredNetworkPolicy(n *v1alpha1.BitcoinNetwork, operatorNamespace string) 
 			PodSelector: nodes,
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
 			Ingress: []networkingv1.NetworkPolicyIngressRule{
-				{From: []networkingv1.NetworkPolicyPeer{{PodSelector: &nodes}}, Ports: []networkingv1.NetworkPolicyPort{p2p}},
+				{From: append([]networkingv1.NetworkPolicyPeer{{PodSelector: &nodes}}, access.P2PFrom...), Ports: []networkingv1.NetworkPolicyPort{p2p}},
 				{
-					From: []networkingv1.NetworkPolicyPeer{{
+					From: append([]networkingv1.NetworkPolicyPeer{{
 						NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{namespaceNameLabel: operatorNamespace}},
 						PodSelector:       &metav1.LabelSelector{MatchLabels: OperatorPodLabels},
-					}},
+					}}, access.RPCFrom...),
 					Ports: []networkingv1.NetworkPolicyPort{{Protocol: tcp, Port: ptr.To(intstr.FromString(PortNameRPC))}},
 				},
 			},

@@ -22,6 +22,7 @@ package status
 import (
 	"fmt"
 	"maps"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -188,6 +189,7 @@ func Compute(o Observed) v1alpha1.BitcoinNetworkStatus {
 	}
 	st.Mining = mining(o)
 	st.Groups = groupStatuses(o, nodes)
+	st.Endpoints = endpoints(o)
 	if o.Problem != nil {
 		st.ObservedGeneration = n.Status.ObservedGeneration
 	}
@@ -405,7 +407,8 @@ func nodeStatus(o Observed, group string, ordinal int32, p *corev1.Pod) v1alpha1
 func groupStatuses(o Observed, nodes []v1alpha1.NodeStatus) []v1alpha1.GroupStatus {
 	out := make([]v1alpha1.GroupStatus, 0, len(o.Groups))
 	for _, g := range o.Groups {
-		gs := v1alpha1.GroupStatus{Name: g.Name, Implementation: g.Implementation, Image: g.Image, DesiredNodes: g.Nodes}
+		ports := resources.PortsFor(g.Implementation, o.Network.Spec.Chain)
+		gs := v1alpha1.GroupStatus{Name: g.Name, Implementation: g.Implementation, Image: g.Image, DesiredNodes: g.Nodes, RPCPort: ports.RPC, P2PPort: ports.P2P}
 		if gs.Name == "" {
 			gs.Name = o.Network.Name
 		}
@@ -425,6 +428,28 @@ func groupStatuses(o Observed, nodes []v1alpha1.NodeStatus) []v1alpha1.GroupStat
 		out = append(out, gs)
 	}
 	return out
+}
+
+// endpoints names the Service and the first node's addresses, which do
+// not depend on any pod: a client can be configured before the nodes run.
+func endpoints(o Observed) *v1alpha1.EndpointsStatus {
+	n := o.Network
+	if len(o.Groups) == 0 {
+		return nil
+	}
+	g := o.Groups[0]
+	service := fmt.Sprintf("%s.%s.svc.%s", resources.ServiceName(n), n.Namespace, o.ClusterDomain)
+	first := resources.GroupStatefulSetName(n, g.Group) + "-0." + service
+	ports := resources.PortsFor(g.Implementation, n.Spec.Chain)
+	e := &v1alpha1.EndpointsStatus{
+		Service: service,
+		RPC:     net.JoinHostPort(first, strconv.Itoa(int(ports.RPC))),
+		P2P:     net.JoinHostPort(first, strconv.Itoa(int(ports.P2P))),
+	}
+	if resources.HasImplementation(n, v1alpha1.ImplementationBtcd) {
+		e.TLSCASecret = resources.TLSSecretName(n)
+	}
+	return e
 }
 
 // GroupPods are the live pods of a group: those its StatefulSet (sts, nil

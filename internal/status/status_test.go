@@ -274,3 +274,33 @@ func TestNodeTransitions(t *testing.T) {
 		}
 	}
 }
+
+// The status names how a client reaches the nodes before any pod runs:
+// the Service, the first node's RPC and P2P addresses, each group's ports
+// and, with btcd, the Secret holding the CA of its RPC certificates.
+func TestComputeNamesTheEndpoints(t *testing.T) {
+	n := network(2)
+	st := Compute(Observed{Network: n, Groups: sole(n, nil, "h"), ClusterDomain: "cluster.local"})
+	want := v1alpha1.EndpointsStatus{Service: "net.btc.svc.cluster.local", RPC: "net-0.net.btc.svc.cluster.local:18443", P2P: "net-0.net.btc.svc.cluster.local:18444"}
+	if st.Endpoints == nil || *st.Endpoints != want {
+		t.Errorf("endpoints %+v, want %+v", st.Endpoints, want)
+	}
+	if len(st.Groups) != 1 || st.Groups[0].RPCPort != 18443 || st.Groups[0].P2PPort != 18444 {
+		t.Errorf("groups %+v, want Core's regtest ports", st.Groups)
+	}
+
+	mixed := network(0)
+	mixed.Spec.Nodes = nil
+	mixed.Spec.Groups = []v1alpha1.NodeGroup{{Name: "core", Nodes: 1, Implementation: v1alpha1.ImplementationBitcoind}, {Name: "btcd", Nodes: 1, Implementation: v1alpha1.ImplementationBtcd}}
+	var groups []GroupObserved
+	for _, g := range resources.Groups(mixed) {
+		groups = append(groups, GroupObserved{Group: g})
+	}
+	st = Compute(Observed{Network: mixed, Groups: groups, ClusterDomain: "cluster.local"})
+	if st.Endpoints == nil || st.Endpoints.RPC != "net-core-0.net.btc.svc.cluster.local:18443" || st.Endpoints.TLSCASecret != "net-tls" {
+		t.Errorf("endpoints %+v, want node net-core-0's and the CA Secret net-tls", st.Endpoints)
+	}
+	if len(st.Groups) != 2 || st.Groups[1].RPCPort != 18334 || st.Groups[1].P2PPort != 18444 {
+		t.Errorf("groups %+v, want btcd's regtest ports on the second", st.Groups)
+	}
+}
