@@ -208,11 +208,22 @@ install: manifests ## Install the CRD into the cluster in ~/.kube/config.
 uninstall: manifests ## Remove the CRD (and every BitcoinNetwork) from the cluster.
 	$(KUSTOMIZE) build config/crd | kubectl delete --ignore-not-found=$(ignore-not-found) -f -
 
+# make deploy renders config/default through an overlay in bin/deploy that
+# sets IMG and the RELATED_IMAGE_* node images; no tracked file changes.
+DEPLOY_OVERLAY = bin/deploy
+
+.PHONY: deploy-overlay
+deploy-overlay:
+	@hack/deploy-overlay.sh $(DEPLOY_OVERLAY) "$(IMG)" "$(RELATED_IMAGE_BITCOIND)" "$(RELATED_IMAGE_BTCD)" "$(RELATED_IMAGE_KNOTS)"
+
+.PHONY: deploy-manifests
+deploy-manifests: deploy-overlay ## Print what make deploy applies (IMG, RELATED_IMAGE_BITCOIND, _BTCD, _KNOTS honoured).
+	@$(KUSTOMIZE) build $(DEPLOY_OVERLAY)
+
 .PHONY: deploy
-deploy: manifests ## Deploy the operator with image IMG to the cluster.
-	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
-	$(KUSTOMIZE) build config/default | kubectl apply --server-side -f -
+deploy: manifests deploy-overlay ## Deploy the operator with image IMG and the RELATED_IMAGE_* node images to the cluster.
+	$(KUSTOMIZE) build $(DEPLOY_OVERLAY) | kubectl apply --server-side -f -
 
 .PHONY: undeploy
-undeploy: ## Remove the operator from the cluster.
-	$(KUSTOMIZE) build config/default | kubectl delete --ignore-not-found=$(ignore-not-found) -f -
+undeploy: deploy-overlay ## Remove the operator from the cluster.
+	$(KUSTOMIZE) build $(DEPLOY_OVERLAY) | kubectl delete --ignore-not-found=$(ignore-not-found) -f -

@@ -56,6 +56,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -114,6 +115,9 @@ type env struct {
 	opIndex  int
 	// saKubeconfig authenticates as the operator's ServiceAccount.
 	saKubeconfig string
+	// catalogs are the addresses opm serves each catalog on, by the
+	// release it goes up to.
+	catalogs map[string]string
 }
 
 func (e *env) step(format string, args ...any) { e.t.Logf("==> "+format, args...) }
@@ -208,6 +212,10 @@ func (e *env) serveCatalog(upTo string) {
 	dir := t.TempDir()
 	writeCatalog(t, dir, upTo)
 	port := freePort(t)
+	if e.catalogs == nil {
+		e.catalogs = map[string]string{}
+	}
+	e.catalogs[upTo] = fmt.Sprintf("127.0.0.1:%d", port)
 	e.step("serving the catalog's releases up to %s with opm on 127.0.0.1:%d", upTo, port)
 	if _, err := e.cluster.StartProcess("opm-"+upTo, nil, filepath.Join(tool(t, "opm"), "opm"), "serve", dir,
 		"-p", strconv.Itoa(port), "--pprof-addr", fmt.Sprintf("127.0.0.1:%d", freePort(t)),
@@ -217,13 +225,19 @@ func (e *env) serveCatalog(upTo string) {
 	cs := &operatorsv1alpha1.CatalogSource{
 		ObjectMeta: metav1.ObjectMeta{Name: catalogSource(upTo), Namespace: "olm"},
 		Spec: operatorsv1alpha1.CatalogSourceSpec{
-			SourceType: operatorsv1alpha1.SourceTypeGrpc, Address: fmt.Sprintf("127.0.0.1:%d", port),
+			SourceType: operatorsv1alpha1.SourceTypeGrpc, Address: e.catalogs[upTo],
 			DisplayName: "bitcoin-network-operator (local, up to " + upTo + ")", Publisher: "e2e",
 		},
 	}
 	if err := e.c.Create(e.ctx, cs); err != nil {
 		t.Fatal(err)
 	}
+	e.waitCatalogReady(cs)
+}
+
+// waitCatalogReady waits until OLM's catalog operator has connected to a
+// CatalogSource.
+func (e *env) waitCatalogReady(cs *operatorsv1alpha1.CatalogSource) {
 	e.eventually(2*time.Minute, "CatalogSource READY", func() error {
 		if err := e.c.Get(e.ctx, client.ObjectKeyFromObject(cs), cs); err != nil {
 			return err
@@ -740,15 +754,69 @@ func (e *env) operatorClient() client.Client {
 	return c
 }
 
-// TestAllNamespacesInstallWatchesEveryNamespace installs this release with
-// a global OperatorGroup and runs a network in a namespace of its own.
+// TestAllNamespacesInstallWatchesEveryNamespace installs this release as
+// the README shows, with config/olm's CatalogSource and the AllNamespaces
+// Subscription, and runs a network in a namespace of its own.
 func TestAllNamespacesInstallWatchesEveryNamespace(t *testing.T) {
 	current := currentVersion(t)
 	e := setup(t, "127.64.0.0/16", current)
-	e.subscribe(nil, catalogSource(current), pkg+".v"+current)
-	e.approve(pkg + ".v" + current)
-	e.runOperator(e.waitCSVSucceeded(pkg + ".v" + current))
+	e.installAsTheREADMEShows(current, "config/olm/subscription-all-namespaces.yaml")
 	e.waitNetworkReady(e.createNetwork("team-a", "devnet", 3))
+}
+
+// TestOwnNamespaceInstallAsTheREADMEShows installs this release with
+// config/olm's OwnNamespace Subscription and runs a network beside it.
+func TestOwnNamespaceInstallAsTheREADMEShows(t *testing.T) {
+	current := currentVersion(t)
+	e := setup(t, "127.65.0.0/16", current)
+	e.installAsTheREADMEShows(current, "config/olm/subscription-own-namespace.yaml")
+	e.waitNetworkReady(e.createNetwork(operatorNS, "devnet", 3))
+}
+
+// installAsTheREADMEShows applies config/olm/catalogsource.yaml and a
+// Subscription file as they are, but for the catalog's image: the local
+// cluster pulls no image, so the CatalogSource gets the address of the opm
+// serving the committed catalog instead. OLM installs the channel's head
+// (Automatic approval); then the CSV's operator runs.
+func (e *env) installAsTheREADMEShows(current, subscription string) {
+	t := e.t
+	objs := readYAML(t, "config/olm/catalogsource.yaml")
+	if len(objs) != 1 {
+		t.Fatalf("config/olm/catalogsource.yaml: %d objects, want one CatalogSource", len(objs))
+	}
+	cs := &operatorsv1alpha1.CatalogSource{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(objs[0].Object, cs); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(cs.Spec.Image, "-catalog:latest") || cs.Spec.SourceType != operatorsv1alpha1.SourceTypeGrpc {
+		t.Fatalf("config/olm/catalogsource.yaml: image %q, source type %q; want the catalog image's latest tag over grpc", cs.Spec.Image, cs.Spec.SourceType)
+	}
+	cs.Spec.Image, cs.Spec.Address = "", e.catalogs[current]
+	if err := e.c.Create(e.ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	e.waitCatalogReady(cs)
+	for _, u := range readYAML(t, subscription) {
+		if err := e.c.Create(e.ctx, u); err != nil {
+			t.Fatalf("%s: %s %s: %v", subscription, u.GetKind(), u.GetName(), err)
+		}
+	}
+	e.step("applied config/olm/catalogsource.yaml (served locally by opm) and %s as they are", subscription)
+	e.runOperator(e.waitCSVSucceeded(pkg + ".v" + current))
+}
+
+// readYAML decodes a file of the repository.
+func readYAML(t *testing.T, path string) []*unstructured.Unstructured {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(envtest.RepoRoot(), path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := envtest.DecodeYAML(raw)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return objs
 }
 
 func mapsEqual(a, b map[string]types.UID) bool {

@@ -211,3 +211,77 @@ func TestOperatorRBACIsTheReviewedAllowList(t *testing.T) {
 		}
 	}
 }
+
+// make deploy runs the operator image IMG and gives it the node images a
+// user names (their own builds, a mirror), without editing a tracked file.
+func TestMakeDeployHonoursTheImagesItIsGiven(t *testing.T) {
+	root := envtest.RepoRoot()
+	tracked := filepath.Join(root, "config", "manager", "kustomization.yaml")
+	before, err := os.ReadFile(tracked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"IMG":                    "registry.example/team/operator:dev",
+		"RELATED_IMAGE_BITCOIND": "registry.example/team/bitcoind:29.3-patched",
+		"RELATED_IMAGE_BTCD":     "registry.example/team/btcd@sha256:" + strings.Repeat("ab", 32),
+		"RELATED_IMAGE_KNOTS":    "registry.example/team/knots:mine",
+	}
+	args := []string{"-s", "--no-print-directory", "deploy-manifests"}
+	for k, v := range want {
+		args = append(args, k+"="+v)
+	}
+	cmd := exec.Command("make", args...)
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("make deploy-manifests: %v\n%s", err, stderr.String())
+	}
+	objs, err := envtest.DecodeYAML(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d *appsv1.Deployment
+	for _, u := range objs {
+		if u.GetKind() == "Deployment" {
+			d = &appsv1.Deployment{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if d == nil || len(d.Spec.Template.Spec.Containers) != 1 {
+		t.Fatalf("no Deployment of one container in make deploy-manifests' output")
+	}
+	c := d.Spec.Template.Spec.Containers[0]
+	env := map[string]string{}
+	for _, e := range c.Env {
+		env[e.Name] = e.Value
+	}
+	if c.Image != want["IMG"] || env["RELATED_IMAGE_OPERATOR"] != want["IMG"] {
+		t.Errorf("manager image %q, RELATED_IMAGE_OPERATOR %q; want %q", c.Image, env["RELATED_IMAGE_OPERATOR"], want["IMG"])
+	}
+	for _, k := range []string{"RELATED_IMAGE_BITCOIND", "RELATED_IMAGE_BTCD", "RELATED_IMAGE_KNOTS"} {
+		if env[k] != want[k] {
+			t.Errorf("%s = %q, want %q", k, env[k], want[k])
+		}
+	}
+	if len(c.Env) != len(env) {
+		t.Errorf("env has duplicate names: %+v", c.Env)
+	}
+	after, err := os.ReadFile(tracked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Errorf("make deploy-manifests edited %s", tracked)
+	}
+	// A value that is no image reference is refused, not written into YAML.
+	bad := exec.Command("make", "-s", "--no-print-directory", "deploy-manifests", "IMG=evil: {kind: Secret}")
+	bad.Dir = root
+	if msg, err := bad.CombinedOutput(); err == nil || !strings.Contains(string(msg), "not an image reference") {
+		t.Errorf("make deploy-manifests with a broken IMG: %v\n%s", err, msg)
+	}
+}
