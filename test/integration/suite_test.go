@@ -58,7 +58,13 @@ func freeAddress() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func TestMain(m *testing.M) { os.Exit(run(m)) }
+func TestMain(m *testing.M) {
+	if server := os.Getenv(kubectlShimEnv); server != "" {
+		// Run as the README's kubectl (see readme_test.go).
+		os.Exit(kubectlShim(server, os.Args[1:]))
+	}
+	os.Exit(run(m))
+}
 
 func run(m *testing.M) int {
 	out, err := exec.Command(filepath.Join(envtest.RepoRoot(), "hack", "tools.sh"), "btcd").Output()

@@ -31,6 +31,7 @@ limitations under the License.
 package podsim
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -110,7 +111,11 @@ type node struct {
 	args, env           []string
 	rpcPort             int32
 	probe               probe
-	ready               atomic.Bool
+	// binDir holds the node's commands (bitcoind and bitcoin-cli, or
+	// btcd); mapPaths maps the pod's paths into its work directory.
+	binDir   string
+	mapPaths func(string) string
+	ready    atomic.Bool
 	stopProbing         chan struct{}
 	// readinessHeld freezes the pod's reported readiness: a kubelet notices
 	// a hung or replaced process only after several probe periods.
@@ -601,6 +606,7 @@ func (s *Simulator) start(ctx context.Context, p *corev1.Pod) (*node, error) {
 		paths[m.from] = m.to
 	}
 	mapPaths := realnode.PathMapper(paths)
+	n.mapPaths = mapPaths
 	n.env = []string{"HOME=" + mapPaths(env["HOME"])}
 	// A pod binds its wildcard addresses in its own network namespace;
 	// here that is the pod's loopback IP.
@@ -626,12 +632,14 @@ func (s *Simulator) start(ctx context.Context, p *corev1.Pod) (*node, error) {
 	switch {
 	case c.Command[0] == "btcd":
 		n.binary = filepath.Join(s.BtcdDir, "btcd")
+		n.binDir = s.BtcdDir
 	case c.Command[0] == "bitcoind" && s.BitcoindDir != "":
 		dir, err := s.coreDir(c.Image)
 		if err != nil {
 			return nil, err
 		}
 		n.binary = filepath.Join(dir, "bitcoind")
+		n.binDir = dir
 		if held {
 			if n.gate, err = realnode.NewWarmupGate(n.dir); err != nil {
 				return nil, err
@@ -919,6 +927,41 @@ func (s *Simulator) find(namespace, pod string) (*node, error) {
 		}
 	}
 	return nil, fmt.Errorf("pod %s/%s is not running", namespace, pod)
+}
+
+// Exec runs a command in a node's pod as kubectl exec does there: the
+// command from the node's release (bitcoin-cli beside bitcoind), its
+// arguments' pod paths mapped into the pod's work directory, the pod's
+// environment. It returns the command's standard output and error.
+func (s *Simulator) Exec(ctx context.Context, namespace, pod string, command []string) (stdout, stderr []byte, err error) {
+	n, err := s.find(namespace, pod)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n.binDir == "" || len(command) == 0 || strings.Contains(command[0], "/") {
+		return nil, nil, fmt.Errorf("pod %s/%s: cannot run %q there (a real node runs its release's commands by name)", namespace, pod, command)
+	}
+	args := make([]string, 0, len(command)-1)
+	for _, a := range command[1:] {
+		args = append(args, mapArg(a, n.mapPaths))
+	}
+	cmd := exec.CommandContext(ctx, filepath.Join(n.binDir, command[0]), args...)
+	cmd.Env = n.env
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.Bytes(), errOut.Bytes(), err
+}
+
+// mapArg maps the path of an "-option=/path" argument, or a bare path.
+func mapArg(a string, mapPaths func(string) string) string {
+	if name, value, ok := strings.Cut(a, "="); ok && strings.HasPrefix(name, "-") && strings.HasPrefix(value, "/") {
+		return name + "=" + mapPaths(value)
+	}
+	if strings.HasPrefix(a, "/") {
+		return mapPaths(a)
+	}
+	return a
 }
 
 // RestartNode kills a pod's node process and starts it again with the same
