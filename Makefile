@@ -167,6 +167,17 @@ bundle: manifests ## Generate the OLM bundle (bundle/, bundle.Dockerfile) for VE
 	sed -i 's/^    createdAt: .*/    createdAt: "$(CREATED_AT)"/' bundle/manifests/$(PACKAGE).clusterserviceversion.yaml
 	$(OPERATOR_SDK) bundle validate ./bundle --select-optional suite=operatorframework
 
+# Where make bundle-community writes the community-operators layout.
+COMMUNITY_DIR ?= bin/community
+
+.PHONY: bundle-community
+bundle-community: ## Copy bundle/ into the community-operators layout (COMMUNITY_DIR/PACKAGE/VERSION, ci.yaml) and validate it there.
+	rm -rf $(COMMUNITY_DIR)/$(PACKAGE)/$(VERSION)
+	mkdir -p $(COMMUNITY_DIR)/$(PACKAGE)/$(VERSION)
+	cp -R bundle/manifests bundle/metadata bundle/tests $(COMMUNITY_DIR)/$(PACKAGE)/$(VERSION)/
+	printf '%s\n' '# community-operators: each version names the one it replaces (spec.replaces).' 'updateGraph: replaces-mode' > $(COMMUNITY_DIR)/$(PACKAGE)/ci.yaml
+	$(OPERATOR_SDK) bundle validate $(COMMUNITY_DIR)/$(PACKAGE)/$(VERSION) --select-optional suite=operatorframework
+
 .PHONY: bundle-build
 bundle-build: ## Build the bundle image BUNDLE_IMG (needs a container engine).
 	$(CONTAINER_TOOL) build -f bundle.Dockerfile -t $(BUNDLE_IMG) .

@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -348,6 +349,9 @@ func (r *Reconciler) checkConverged(f *v1alpha1.BitcoinNetworkFault, n *v1alpha1
 			f.Status.Reorgs = append(f.Status.Reorgs, reorgs[name])
 		}
 	}
+	// Passes may see the nodes' reorganisations one at a time: the status
+	// lists them by node, whatever the order they came in.
+	slices.SortStableFunc(f.Status.Reorgs, func(a, b v1alpha1.NodeReorgStatus) int { return strings.Compare(a.Node, b.Node) })
 	if oneTip.IsZero() || oneTip.Before(f.Status.HealedAt.Time) {
 		return ctrl.Result{RequeueAfter: poll}
 	}

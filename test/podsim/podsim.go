@@ -113,10 +113,10 @@ type node struct {
 	probe               probe
 	// binDir holds the node's commands (bitcoind and bitcoin-cli, or
 	// btcd); mapPaths maps the pod's paths into its work directory.
-	binDir   string
-	mapPaths func(string) string
-	ready    atomic.Bool
-	stopProbing         chan struct{}
+	binDir      string
+	mapPaths    func(string) string
+	ready       atomic.Bool
+	stopProbing chan struct{}
 	// readinessHeld freezes the pod's reported readiness: a kubelet notices
 	// a hung or replaced process only after several probe periods.
 	readinessHeld atomic.Bool

@@ -1,0 +1,130 @@
+/*
+Copyright 2026 The bitcoin-network-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package catalog
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// copyTree copies the repository's files (tracked, or new and not
+// ignored) into dir: a tree as a release is cut from.
+func copyTree(t *testing.T, dir string) {
+	t.Helper()
+	out, err := exec.Command("git", "-C", root, "ls-files", "--cached", "--others", "--exclude-standard", "-z").Output()
+	if err != nil {
+		t.Fatalf("git ls-files: %v", err)
+	}
+	for _, name := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		src := filepath.Join(root, name)
+		info, err := os.Lstat(src)
+		if os.IsNotExist(err) {
+			continue // deleted in the working tree
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, raw, info.Mode().Perm()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// The steps of docs/releasing.md, in its order, cut a release in a copy of
+// the tree: the new bundle replaces the current version, and the catalog
+// validates with it.
+func TestAScratchReleaseFollowsTheDocumentedSteps(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "releasing.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The order the page gives: channel entry, make bundle, make catalog.
+	steps := []string{"channel-stable.yaml", "`make bundle`", "`make catalog`"}
+	last := -1
+	for _, s := range steps {
+		i := strings.Index(string(doc), s)
+		if i < last || i < 0 {
+			t.Fatalf("docs/releasing.md: %q is missing or out of the order %q", s, steps)
+		}
+		last = i
+	}
+
+	dir := t.TempDir()
+	copyTree(t, dir)
+	makefile, err := os.ReadFile(filepath.Join(dir, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	current := regexp.MustCompile(`(?m)^VERSION \?= (\S+)$`).FindSubmatch(makefile)
+	if current == nil {
+		t.Fatal("no VERSION in the Makefile")
+	}
+	prev, next := string(current[1]), string(current[1])+"-scratch.1"
+	// Step 1: the versions and the date.
+	m := string(makefile)
+	m = regexp.MustCompile(`(?m)^VERSION \?= .*$`).ReplaceAllString(m, "VERSION ?= "+next)
+	m = regexp.MustCompile(`(?m)^PREVIOUS_VERSION \?= .*$`).ReplaceAllString(m, "PREVIOUS_VERSION ?= "+prev)
+	m = regexp.MustCompile(`(?m)^CREATED_AT \?= .*$`).ReplaceAllString(m, "CREATED_AT ?= 2027-01-01T00:00:00Z")
+	if err := os.WriteFile(filepath.Join(dir, "Makefile"), []byte(m), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Step 2: the channel entry.
+	channel := filepath.Join(dir, "catalog", pkg, "channel-stable.yaml")
+	f, err := os.OpenFile(channel, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteString("- name: " + pkg + ".v" + next + "\n  replaces: " + pkg + ".v" + prev + "\n  skipRange: <" + next + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Steps 3 and 4.
+	for _, target := range []string{"bundle", "catalog"} {
+		cmd := exec.Command("make", "--no-print-directory", target)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("make %s in the scratch tree: %v\n%s", target, err, out)
+		}
+	}
+	csv, err := os.ReadFile(filepath.Join(dir, "bundle", "manifests", pkg+".clusterserviceversion.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"name: " + pkg + ".v" + next, "replaces: " + pkg + ".v" + prev, "olm.skipRange: <" + next, `createdAt: "2027-01-01T00:00:00Z"`} {
+		if !strings.Contains(string(csv), want) {
+			t.Errorf("the scratch release's CSV lacks %q", want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "catalog", pkg, "bundle-v"+next+".yaml")); err != nil {
+		t.Errorf("make catalog rendered no bundle-v%s.yaml: %v", next, err)
+	}
+}
