@@ -116,6 +116,9 @@ type Node interface {
 	// MempoolSize is the number of transactions in the node's mempool
 	// (getmempoolinfo).
 	MempoolSize(ctx context.Context) (int64, error)
+	// BlockTemplate asks for a template of the next block with the given
+	// rules (getblocktemplate), decoded into into.
+	BlockTemplate(ctx context.Context, rules []string, into any) error
 	// BlockHash is the hash of the block at height on the node's best
 	// chain (getblockhash).
 	BlockHash(ctx context.Context, height int64) (string, error)
@@ -222,6 +225,12 @@ func (c common) BlockAt(ctx context.Context, height int64) (string, error) {
 	}
 	var block string
 	return block, c.call(ctx, "getblock", &block, hash, 0)
+}
+
+// BlockTemplate: getblocktemplate's template request; a signet node
+// wants the signet rule, every node segwit.
+func (c common) BlockTemplate(ctx context.Context, rules []string, into any) error {
+	return c.call(ctx, "getblocktemplate", into, map[string]any{"rules": rules})
 }
 
 // BlockHash: both implementations answer getblockhash alike.
@@ -432,6 +441,9 @@ func (n *bitcoindNode) BlockAt(ctx context.Context, height int64) (string, error
 func (n *bitcoindNode) BlockHash(ctx context.Context, height int64) (string, error) {
 	return n.common().BlockHash(ctx, height)
 }
+func (n *bitcoindNode) BlockTemplate(ctx context.Context, rules []string, into any) error {
+	return n.common().BlockTemplate(ctx, rules, into)
+}
 func (n *bitcoindNode) SubmitBlock(ctx context.Context, block string) error {
 	return n.common().SubmitBlock(ctx, block)
 }
@@ -547,6 +559,9 @@ func (n *btcdNode) BlockAt(ctx context.Context, height int64) (string, error) {
 }
 func (n *btcdNode) BlockHash(ctx context.Context, height int64) (string, error) {
 	return n.common().BlockHash(ctx, height)
+}
+func (n *btcdNode) BlockTemplate(ctx context.Context, rules []string, into any) error {
+	return n.common().BlockTemplate(ctx, rules, into)
 }
 func (n *btcdNode) SubmitBlock(ctx context.Context, block string) error {
 	return n.common().SubmitBlock(ctx, block)

@@ -590,9 +590,20 @@ func (e *env) upgradeRestarting(from, version string, n *v1alpha1.BitcoinNetwork
 	n = e.waitNetworkReady(n)
 	seen := watch.finish()
 	replaced := 0
+	// Each node pod is replaced at most once per upgrade, except by 0.3.0:
+	// its credentials fingerprint is of the Secret's UID and
+	// resourceVersion (resources.CredentialsHash at 0688683), so any write
+	// to the Secret while it takes over rolls the nodes again (seen in CI:
+	// the highest ordinal, which a roll-out replaces first, replaced
+	// twice). 0.4.0 fingerprints the credentials alone; 0.3.0 is released
+	// and cannot change.
+	most := 1
+	if version == "0.3.0" {
+		most = 2
+	}
 	for name, uids := range seen {
-		if len(uids) > 2 {
-			t.Errorf("pod %s replaced %d times during one upgrade", name, len(uids)-1)
+		if len(uids)-1 > most {
+			t.Errorf("pod %s replaced %d times during the upgrade to %s", name, len(uids)-1, version)
 		}
 		if len(uids) > 1 {
 			replaced++

@@ -53,6 +53,9 @@ type BitcoindOptions struct {
 	Config []string
 	// HoldWarmup keeps its RPC answering -28 until Gate.Release.
 	HoldWarmup bool
+	// Chain is "signet" for a signet node (which MapBitcoindConfig keeps
+	// from dialling out); regtest otherwise.
+	Chain string
 }
 
 // StartBitcoind starts a regtest bitcoind with rpcauth credentials and
@@ -61,8 +64,12 @@ type BitcoindOptions struct {
 func StartBitcoind(tb testing.TB, dir string, opts BitcoindOptions) *Bitcoind {
 	tb.Helper()
 	b := &Bitcoind{IP: opts.IP, DataDir: tb.TempDir(), User: "contract", Password: "contract-password"}
+	chain := "regtest"
+	if opts.Chain == "signet" {
+		chain = "signet"
+	}
 	conf := []string{
-		"regtest=1", "[regtest]", "server=1", "listen=1", "printtoconsole=1",
+		chain + "=1", "[" + chain + "]", "server=1", "listen=1", "printtoconsole=1",
 		fmt.Sprintf("port=%d", BitcoindP2PPort), fmt.Sprintf("rpcport=%d", BitcoindRPCPort),
 		"rpcbind=::", "rpcbind=0.0.0.0", "rpcallowip=0.0.0.0/0", "rpcallowip=::/0",
 		"rpcauth=" + rpcauth.Value(b.User, "0123456789abcdef", b.Password),
