@@ -117,8 +117,8 @@ verify: manifests generate ## Fail if generated code or manifests are not commit
 	@test -z "$$(git status --porcelain -- api config)" || { git status --porcelain -- api config; echo "untracked generated files: commit them" >&2; exit 1; }
 
 .PHONY: demo
-demo: ## Run the demo: local control plane, the operator and a real 4-node network (ONCE=1: print and exit; IMPL=bitcoind: real Bitcoin Core; MIXED=1: Core 29.3 and 30.0, Knots and btcd in one network).
-	go run ./hack/demo $(if $(ONCE),--once) $(if $(IMPL),--impl=$(IMPL)) $(if $(MIXED),--mixed)
+demo: ## Run the demo: local control plane, the operator and a real 4-node network (ONCE=1: print and exit; IMPL=bitcoind: real Bitcoin Core; MIXED=1: Core 29.3 and 30.0, Knots and btcd in one network; CHAIN=signet: a private signet the operator signs and mines).
+	go run ./hack/demo $(if $(ONCE),--once) $(if $(IMPL),--impl=$(IMPL)) $(if $(MIXED),--mixed) $(if $(CHAIN),--chain=$(CHAIN))
 
 .PHONY: bench
 bench: ## Benchmark peer wiring (this operator's strategy against the seed's), scale and heal-to-one-tip on real nodes; writes bench/report.json.

@@ -112,6 +112,8 @@ type NodeConfig map[string]ConfigValue
 // BitcoinNetworkSpec is the desired state of a network of bitcoin nodes.
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.regtest) || self.chain == 'regtest'",message="spec.regtest applies only to chain regtest: remove it, or set spec.chain to regtest"
+// +kubebuilder:validation:XValidation:rule="!has(self.signet) || self.chain == 'signet'",message="spec.signet applies only to chain signet: remove it, or set spec.chain to signet"
+// +kubebuilder:validation:XValidation:rule="!has(self.signet) || ((!has(self.implementation) || self.implementation != 'btcd') && (!has(self.groups) || self.groups.all(g, !has(g.implementation) || g.implementation != 'btcd')))",message="spec.signet: btcd does not check signet block signatures, so it cannot run a private signet; use bitcoind or knots"
 // +kubebuilder:validation:XValidation:rule="self.chain != 'regtest' || !has(self.config) || !('connect' in self.config)",message="spec.config.connect is owned by the operator on regtest: it renders connect=0, so that nodes connect only to their planned peers; remove it"
 // +kubebuilder:validation:XValidation:rule="self.chain != 'regtest' || !has(self.groups) || self.groups.all(g, !has(g.config) || !('connect' in g.config))",message="spec.groups[].config.connect is owned by the operator on regtest: it renders connect=0, so that nodes connect only to their planned peers; remove it"
 // +kubebuilder:validation:XValidation:rule="!has(self.groups) || (!has(self.nodes) && !has(self.implementation) && !has(self.image) && !has(self.config) && (!has(self.resources) || (!has(self.resources.limits) && !has(self.resources.requests) && !has(self.resources.claims))) && !has(self.nodeSelector) && !has(self.tolerations) && !has(self.affinity))",message="spec.groups replaces spec.nodes, implementation, image, config, resources, nodeSelector, tolerations and affinity: set them on each group, or remove spec.groups"
@@ -262,6 +264,15 @@ type BitcoinNetworkSpec struct {
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Regtest Mining",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:regtest"}
 	Regtest *RegtestSpec `json:"regtest,omitempty"`
+
+	// Signet makes the network a private signet (BIP 325) whose blocks the
+	// operator signs and mines at blockInterval: a chain with real
+	// difficulty rules on which only the challenge's key can mine. Only
+	// with chain signet; without it a signet network joins the public
+	// signet. Not with btcd, which does not check signet block signatures.
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Private Signet",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:signet"}
+	Signet *SignetSpec `json:"signet,omitempty"`
 }
 
 // NodeGroup is a set of nodes that run the same software: one StatefulSet.
@@ -355,6 +366,44 @@ type RegtestSpec struct {
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Miner Group",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:regtest","urn:alm:descriptor:com.tectonic.ui:text"}
 	MinerGroup string `json:"minerGroup,omitempty"`
+}
+
+// SignetSpec is a private signet: its challenge, who signs, and the pace.
+// +kubebuilder:validation:XValidation:rule="!has(self.keySecretName) || has(self.challenge)",message="spec.signet.keySecretName names the key of a challenge of your own: set spec.signet.challenge too, or remove it to have the operator make a key"
+type SignetSpec struct {
+	// Challenge is the script (hex) a block's signature must satisfy,
+	// which also names the chain. Empty: the operator makes a key once and
+	// keeps it in the Secret `<name>-signet` (privateKey (WIF), publicKey,
+	// challenge, address, descriptor); the challenge is then 1-of-1
+	// multisig of that key. Immutable.
+	// +kubebuilder:validation:MaxLength=1040
+	// +kubebuilder:validation:Pattern=`^([0-9a-f]{2})+$`
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.signet.challenge is immutable: it names the chain"
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Challenge",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:signet","urn:alm:descriptor:com.tectonic.ui:text"}
+	Challenge string `json:"challenge,omitempty"`
+	// KeySecretName names a Secret whose key privateKey (WIF) signs for a
+	// challenge of your own (a 1-of-1 multisig of its key). Without it the
+	// operator makes no blocks for such a challenge, and says so.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Key Secret",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:signet","urn:alm:descriptor:io.kubernetes:Secret"}
+	KeySecretName string `json:"keySecretName,omitempty"`
+	// BlockInterval is how often the operator makes a block (default 30s,
+	// 1s–1h). Below Bitcoin Core's 10 minutes the difficulty rises 4x every
+	// 2016 blocks: see the README.
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('1h')",message="spec.signet.blockInterval must be between 1s and 1h"
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Block Interval",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:signet","urn:alm:descriptor:com.tectonic.ui:text"}
+	BlockInterval *metav1.Duration `json:"blockInterval,omitempty"`
+	// InitialBlocks is the height the operator makes blocks to at once,
+	// when every planned connection is first up (default 101: the first
+	// coinbase spendable).
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Initial Blocks",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:signet","urn:alm:descriptor:com.tectonic.ui:number"}
+	InitialBlocks *int32 `json:"initialBlocks,omitempty"`
 }
 
 // StorageSpec describes the persistent volume of each node.

@@ -113,6 +113,14 @@ func TestValidNetworksAreAccepted(t *testing.T) {
 			n.Spec.Topology = v1alpha1.TopologyRing
 		},
 		func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Chain = v1alpha1.ChainSignet
+			n.Spec.Signet = &v1alpha1.SignetSpec{BlockInterval: &metav1.Duration{Duration: 10 * time.Second}, InitialBlocks: ptr.To[int32](0)}
+		},
+		func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Chain, n.Spec.Implementation = v1alpha1.ChainSignet, v1alpha1.ImplementationKnots
+			n.Spec.Signet = &v1alpha1.SignetSpec{Challenge: "5121" + strings.Repeat("02", 33) + "51ae", KeySecretName: "signer"}
+		},
+		func(n *v1alpha1.BitcoinNetwork) {
 			n.Spec.Access = &v1alpha1.AccessSpec{
 				RPCFrom: []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "wallet"}}}},
 				P2PFrom: []networkingv1.NetworkPolicyPeer{
@@ -145,6 +153,20 @@ func TestInvalidNetworksAreRejectedWithAClearMessage(t *testing.T) {
 		message string
 	}{
 		{"too many nodes", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = ptr.To[int32](1001) }, "spec.nodes"},
+		{"a private signet on regtest", func(n *v1alpha1.BitcoinNetwork) { n.Spec.Signet = &v1alpha1.SignetSpec{} },
+			"spec.signet applies only to chain signet"},
+		{"a private signet of btcd", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Chain, n.Spec.Implementation, n.Spec.Signet = v1alpha1.ChainSignet, v1alpha1.ImplementationBtcd, &v1alpha1.SignetSpec{}
+		}, "btcd does not check signet block signatures"},
+		{"a challenge that is not hex", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Chain, n.Spec.Signet = v1alpha1.ChainSignet, &v1alpha1.SignetSpec{Challenge: "51ae5"}
+		}, "spec.signet.challenge"},
+		{"a key without a challenge", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Chain, n.Spec.Signet = v1alpha1.ChainSignet, &v1alpha1.SignetSpec{KeySecretName: "signer"}
+		}, "set spec.signet.challenge too"},
+		{"a signet interval too long", func(n *v1alpha1.BitcoinNetwork) {
+			n.Spec.Chain, n.Spec.Signet = v1alpha1.ChainSignet, &v1alpha1.SignetSpec{BlockInterval: &metav1.Duration{Duration: 2 * time.Hour}}
+		}, "spec.signet.blockInterval must be between 1s and 1h"},
 		{"an access peer that selects nothing", func(n *v1alpha1.BitcoinNetwork) {
 			n.Spec.Access = &v1alpha1.AccessSpec{RPCFrom: []networkingv1.NetworkPolicyPeer{{}}}
 		}, "spec.access.rpcFrom: each peer sets podSelector, namespaceSelector or ipBlock"},

@@ -38,6 +38,7 @@ import (
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/controllers/metrics"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/peering"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/signet"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
 )
 
@@ -116,8 +117,12 @@ type Access struct {
 	Credentials resources.Credentials
 	// CAPEM is the network's CA certificate (btcd), nil for bitcoind.
 	CAPEM []byte
-	// MiningAddress is where a regtest network's blocks go (spec.regtest).
+	// MiningAddress is where a regtest network's blocks go (spec.regtest),
+	// or a private signet's (spec.signet).
 	MiningAddress string
+	// Signet is a private signet's signing key; nil elsewhere, and when a
+	// challenge of the user's own names no key.
+	Signet *signet.Key
 }
 
 // Result is the outcome of a node controller pass.

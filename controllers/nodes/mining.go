@@ -145,7 +145,7 @@ func (p *pass) mine(ctx context.Context, report peering.Report, chains []status.
 // mineStep is one pass's mining on m, from and to what is remembered.
 func (p *pass) mineStep(ctx context.Context, m miner, mem netstate.Mining) (netstate.Mining, time.Duration) {
 	log := logf.FromContext(ctx)
-	step := planMining(p.n.Spec.Regtest, mem.InitialBlocksHeight, m.connected && m.atTip, m.height, mem.LastBlockTime, p.now)
+	step := planMining(resources.MiningSpec(p.n), mem.InitialBlocksHeight, m.connected && m.atTip, m.height, mem.LastBlockTime, p.now)
 	soon := step.wait
 	if step.blocks > 0 {
 		var settled bool
@@ -153,7 +153,7 @@ func (p *pass) mineStep(ctx context.Context, m miner, mem netstate.Mining) (nets
 			return mem, SettleLook
 		}
 		callCtx, cancel := context.WithTimeout(ctx, p.r.Options.mineTimeout())
-		hashes, err := m.node.Mine(callCtx, step.blocks, p.access.MiningAddress)
+		hashes, err := p.mineBlocks(callCtx, m.node, step.blocks)
 		cancel()
 		if err != nil {
 			// The call may go on without us: look before mining again.

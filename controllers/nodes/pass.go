@@ -123,7 +123,7 @@ func (r *Reconciler) runPass(ctx context.Context, n *v1alpha1.BitcoinNetwork, st
 		out.after = min(out.after, afterHeal)
 	}
 	// A reorg fault mines its own blocks; the network's own mining waits.
-	if n.Spec.Regtest != nil && access.MiningAddress != "" && (f.active == nil || f.active.Spec.Reorg == nil) {
+	if resources.MiningSpec(n) != nil && access.MiningAddress != "" && (f.active == nil || f.active.Spec.Reorg == nil) {
 		var soon time.Duration
 		out.status.Mining, soon = p.mine(ctx, report, chains)
 		if soon > 0 && soon < out.after {

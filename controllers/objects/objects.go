@@ -62,6 +62,18 @@ func (r *Reconciler) applyNetwork(ctx context.Context, n *v1alpha1.BitcoinNetwor
 		a.problem = &status.Problem{Reason: status.ReasonConfigInvalid, Message: err.Error()}
 		return a, r.cachedStatefulSets(ctx, n, a.groups)
 	}
+	if resources.PrivateSignet(n) {
+		// The nodes are configured with the challenge, which the key
+		// the operator made gives: everything below renders from it.
+		key, secretName, problem, err := r.signetKey(ctx, n)
+		if err != nil || a.setProblem(problem) {
+			return a, errors.Join(err, r.cachedStatefulSets(ctx, n, a.groups))
+		}
+		if key != nil {
+			a.access.Signet, a.access.MiningAddress, a.minerSecret = key, key.Address, secretName
+			n = resources.WithSignetChallenge(n, key.Challenge)
+		}
+	}
 	if err := r.applyObject(ctx, st, resources.DesiredConfigMap(n)); err != nil {
 		return a, err
 	}

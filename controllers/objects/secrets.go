@@ -35,6 +35,7 @@ import (
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/pki"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/resources"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/rpcauth"
+	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/signet"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/status"
 )
 
@@ -224,4 +225,38 @@ func (r *Reconciler) rpcSecret(ctx context.Context, n *v1alpha1.BitcoinNetwork) 
 		return nil, nil, fmt.Errorf("reading Secret %s: %w", key.Name, err)
 	}
 	return secret, nil, nil
+}
+
+// signetKey resolves a private signet's signing key (spec.signet): the
+// one the operator made once, or the user's for a challenge of their own.
+// key is nil when a user's challenge names no key: the nodes run and the
+// operator makes no blocks.
+func (r *Reconciler) signetKey(ctx context.Context, n *v1alpha1.BitcoinNetwork) (key *signet.Key, secretName string, problem *status.Problem, err error) {
+	s := n.Spec.Signet
+	var secret *corev1.Secret
+	switch {
+	case s.Challenge == "":
+		secretName = resources.SignetSecretName(n)
+		if secret, problem, err = r.secretOnce(ctx, n, secretName, "generated the signet key", func() (*corev1.Secret, error) { return resources.NewSignetSecret(n) }); err != nil || problem != nil {
+			return nil, "", problem, err
+		}
+	case s.KeySecretName == "":
+		return nil, "", nil, nil
+	default:
+		secretName = s.KeySecretName
+		// The cache keeps foreign Secrets without their data.
+		secret = &corev1.Secret{}
+		if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: secretName}, secret); err != nil {
+			if apierrors.IsNotFound(err) {
+				return nil, "", &status.Problem{Reason: status.ReasonSignetKey, Message: fmt.Sprintf(
+					"spec.signet.keySecretName: Secret %q not found in namespace %q; create it with the key %q (WIF)", secretName, n.Namespace, resources.SecretKeySignetPrivateKey)}, nil
+			}
+			return nil, "", nil, fmt.Errorf("reading Secret %s: %w", secretName, err)
+		}
+	}
+	k, err := resources.SignetKey(n, secret)
+	if err != nil {
+		return nil, "", &status.Problem{Reason: status.ReasonSignetKey, Message: fmt.Sprintf("Secret %s: %v", secretName, err)}, nil
+	}
+	return &k, secretName, nil, nil
 }

@@ -71,10 +71,20 @@ func main() {
 	timeout := flag.Duration("timeout", 5*time.Minute, "how long to wait for the network")
 	impl := flag.String("impl", "btcd", "node implementation: btcd or bitcoind")
 	mixed := flag.Bool("mixed", false, "run one network of four groups instead: Bitcoin Core 29.3 and 30.0, Knots and btcd, two nodes each")
+	chain := flag.String("chain", "regtest", "regtest, or signet: a private signet whose blocks the operator signs and mines (on Bitcoin Core)")
 	flag.Parse()
 	if *mixed {
 		*impl = "mixed"
 	}
+	switch {
+	case *chain == "signet" && *impl == "btcd":
+		// btcd checks no signet block signatures (see spec.signet).
+		*impl = "bitcoind"
+	case *chain != "regtest" && *chain != "signet":
+		fmt.Fprintln(os.Stderr, "--chain: want regtest or signet")
+		os.Exit(2)
+	}
+	demoChain = v1alpha1.Chain(*chain)
 	// Only errors from the libraries the demo uses: its own progress lines
 	// are the output.
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
@@ -146,7 +156,7 @@ func run(ctx context.Context, once bool, impl v1alpha1.Implementation, nodes int
 	if impl == mixedDemo {
 		step("applying BitcoinNetwork %q: four groups of two nodes (Bitcoin Core 29.3 and 30.0, Knots, btcd) on regtest, one mesh", n.Name)
 	} else {
-		step("applying BitcoinNetwork %q: %d %s nodes on regtest, mesh topology", n.Name, nodes, impl)
+		step("applying BitcoinNetwork %q: %d %s nodes on %s, mesh topology", n.Name, nodes, impl, demoChain)
 	}
 	if err := k8s.Create(ctx, n); err != nil {
 		return err
@@ -157,8 +167,8 @@ func run(ctx context.Context, once bool, impl v1alpha1.Implementation, nodes int
 		dumpLog(operatorLog)
 		return err
 	}
-	step("network Ready, all planned peer connections up; waiting for the operator's %d initial blocks (spec.regtest) on every node", demoInitialBlocks)
-	if err := waitFor(ctx, k8s, n, time.Minute, func(n *v1alpha1.BitcoinNetwork) bool {
+	step("network Ready, all planned peer connections up; waiting for the operator's %d initial blocks (spec.%s) on every node", demoInitialBlocks, demoChain)
+	if err := waitFor(ctx, k8s, n, 3*time.Minute, func(n *v1alpha1.BitcoinNetwork) bool {
 		for _, node := range n.Status.Nodes {
 			if node.BlockHeight < demoInitialBlocks {
 				return false
@@ -247,6 +257,9 @@ func waitForCRD(ctx context.Context, k8s client.Client) error {
 // demoInitialBlocks makes the first coinbase spendable.
 const demoInitialBlocks = 101
 
+// demoChain is the demo network's chain (--chain).
+var demoChain = v1alpha1.ChainRegtest
+
 // mixedDemo is --mixed: a network of four groups.
 const mixedDemo v1alpha1.Implementation = "mixed"
 
@@ -279,8 +292,14 @@ func demoReleases(impl v1alpha1.Implementation) (string, error) {
 
 func demoNetwork(impl v1alpha1.Implementation, nodes int32) *v1alpha1.BitcoinNetwork {
 	n := &v1alpha1.BitcoinNetwork{ObjectMeta: metav1.ObjectMeta{Name: "demo", Namespace: "default"}}
-	n.Spec.Chain, n.Spec.Topology = v1alpha1.ChainRegtest, v1alpha1.TopologyMesh
-	n.Spec.Regtest = &v1alpha1.RegtestSpec{InitialBlocks: demoInitialBlocks}
+	n.Spec.Chain, n.Spec.Topology = demoChain, v1alpha1.TopologyMesh
+	if demoChain == v1alpha1.ChainSignet {
+		// Blocks the operator signs and grinds: the initial ones take
+		// about half a second each on two cores.
+		n.Spec.Signet = &v1alpha1.SignetSpec{InitialBlocks: ptr.To[int32](demoInitialBlocks), BlockInterval: &metav1.Duration{Duration: 10 * time.Second}}
+	} else {
+		n.Spec.Regtest = &v1alpha1.RegtestSpec{InitialBlocks: demoInitialBlocks}
+	}
 	if impl != mixedDemo {
 		n.Spec.Nodes, n.Spec.Implementation = ptr.To(nodes), impl
 		return n

@@ -134,6 +134,12 @@ func NodeConfig(n *v1alpha1.BitcoinNetwork, g Group) string {
 			b.WriteString("fallbackfee=" + RegtestFallbackFee + "\n")
 		}
 	}
+	if PrivateSignet(n) && n.Spec.Signet.Challenge != "" {
+		// A chain of its own: the challenge names it (and its network
+		// magic); no seeds, and only the planned peers, as on regtest.
+		b.WriteString("signetchallenge=" + n.Spec.Signet.Challenge + "\n")
+		b.WriteString("dnsseed=0\nfixedseeds=0\nconnect=0\n")
+	}
 	writeOptions(&b, g.Config, n.Spec.Chain == v1alpha1.ChainRegtest)
 	return b.String()
 }

@@ -85,7 +85,7 @@ func TLSSecretName(n *v1alpha1.BitcoinNetwork) string { return n.Name + "-tls" }
 
 // createdOnceSuffixes end the names of the Secrets the operator creates once
 // for a network (see NetworksOfSecret).
-var createdOnceSuffixes = []string{"-rpc", "-tls", "-miner", "-fingerprint-key"}
+var createdOnceSuffixes = []string{"-rpc", "-tls", "-miner", "-fingerprint-key", "-signet"}
 
 // NetworksOfSecret names the networks whose created-once Secret a Secret
 // of this name would be: a Secret of such a name that the network does not

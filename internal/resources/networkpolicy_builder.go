@@ -45,7 +45,7 @@ func NetworkPolicyName(n *v1alpha1.BitcoinNetwork) string { return n.Name + "-no
 // DesiredNetworkPolicy renders the policy of a network's nodes. In: P2P
 // connections from its own nodes, RPC connections from the operator's pods
 // in operatorNamespace, and each from the clients spec.access names. Out: DNS, P2P to its own nodes and, on the public
-// chains (signet, testnet), P2P to the chain's port anywhere but
+// chains (public signet, testnet), P2P to the chain's port anywhere but
 // link-local addresses (where clouds serve instance metadata). Nothing
 // else either way: not the API server, not the rest of the cluster.
 func DesiredNetworkPolicy(n *v1alpha1.BitcoinNetwork, operatorNamespace string) *networkingv1.NetworkPolicy {
@@ -60,7 +60,7 @@ func DesiredNetworkPolicy(n *v1alpha1.BitcoinNetwork, operatorNamespace string) 
 		{Ports: []networkingv1.NetworkPolicyPort{{Protocol: udp, Port: ptr.To(intstr.FromInt32(53))}, {Protocol: tcp, Port: ptr.To(intstr.FromInt32(53))}}},
 		{To: []networkingv1.NetworkPolicyPeer{{PodSelector: &nodes}}, Ports: []networkingv1.NetworkPolicyPort{p2p}},
 	}
-	if n.Spec.Chain != v1alpha1.ChainRegtest {
+	if n.Spec.Chain != v1alpha1.ChainRegtest && !PrivateSignet(n) {
 		var ports []networkingv1.NetworkPolicyPort
 		for _, g := range Groups(n) {
 			public := ptr.To(intstr.FromInt32(PortsFor(g.Implementation, n.Spec.Chain).P2P))

@@ -21,8 +21,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"hash"
 	"math/big"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/btcsuite/btcd/blockchain"
@@ -36,44 +38,65 @@ func unix(t int64) time.Time { return time.Unix(t, 0) }
 const checkEvery = 1 << 16
 
 // Grind looks for a nonce that puts the header's hash at or under its
-// target, from 0 up, until ctx ends. It reports whether it found one (and
-// set it) and how many hashes it computed. The nonce is all it changes:
-// the time is under the block's signature.
+// target, on every CPU the process may use, until ctx ends. It reports
+// whether it found one (and set it) and how many hashes it computed. The
+// nonce is all it changes: the time is under the block's signature.
 func Grind(ctx context.Context, h *wire.BlockHeader) (found bool, hashes uint64) {
 	target := blockchain.CompactToBig(h.Bits)
 	var buf bytes.Buffer
 	_ = h.Serialize(&buf)
-	raw := buf.Bytes() // 80 bytes; the nonce is the last 4
-	// The first 64 bytes do not change with the nonce: hash them once and
-	// clone that state for each try.
-	first := sha256.New()
-	first.Write(raw[:64])
-	mid := first.(hash.Cloner)
-	var sum, tail [32]byte
+	workers := uint64(max(1, min(runtime.GOMAXPROCS(0), maxWorkers)))
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var (
+		wg     sync.WaitGroup
+		total  atomic.Uint64
+		winner atomic.Int64
+	)
+	winner.Store(-1)
+	for w := range workers {
+		wg.Go(func() {
+			nonce, tries, ok := grindFrom(ctx, bytes.Clone(buf.Bytes()), target, w, workers)
+			total.Add(tries)
+			if ok && winner.CompareAndSwap(-1, int64(nonce)) {
+				stop()
+			}
+		})
+	}
+	wg.Wait()
+	if n := winner.Load(); n >= 0 {
+		h.Nonce = uint32(n)
+		return true, total.Load()
+	}
+	return false, total.Load()
+}
+
+// maxWorkers bounds Grind's goroutines: an operator shares its node.
+const maxWorkers = 4
+
+// grindFrom tries the nonces first, first+step, … of an 80-byte header.
+func grindFrom(ctx context.Context, raw []byte, target *big.Int, first, step uint64) (nonce, tries uint64, found bool) {
 	hashBig := new(big.Int)
 	// A target under 2^248 needs the hash's top byte zero: most tries end
 	// there, without a big.Int.
 	topByteZero := target.BitLen() <= 248
-	for nonce := uint64(0); nonce <= 0xffffffff; nonce++ {
-		if nonce%checkEvery == 0 && ctx.Err() != nil {
-			return false, nonce
+	for nonce = first; nonce <= 0xffffffff; nonce += step {
+		if tries%checkEvery == 0 && ctx.Err() != nil {
+			return 0, tries, false
 		}
+		tries++
 		binary.LittleEndian.PutUint32(raw[76:], uint32(nonce))
-		d, _ := mid.Clone()
-		d.Write(raw[64:])
-		d.Sum(tail[:0])
-		sum = sha256.Sum256(tail[:])
-		// The hash as a number is little-endian: compare from its top.
+		once := sha256.Sum256(raw)
+		sum := sha256.Sum256(once[:])
+		// The hash as a number is little-endian: its top byte is last.
 		if topByteZero && sum[31] != 0 {
 			continue
 		}
-		hashBig.SetBytes(reverse(sum))
-		if hashBig.Cmp(target) <= 0 {
-			h.Nonce = uint32(nonce)
-			return true, nonce + 1
+		if hashBig.SetBytes(reverse(sum)).Cmp(target) <= 0 {
+			return nonce, tries, true
 		}
 	}
-	return false, 1 << 32
+	return 0, tries, false
 }
 
 // MeetsTarget reports whether the header's hash is at or under its target.

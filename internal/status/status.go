@@ -53,6 +53,7 @@ const (
 	ReasonImageNotSet       = "ImageNotSet"
 	ReasonConfigInvalid     = "ConfigInvalid"
 	ReasonMiningAddress     = "MiningAddressInvalid"
+	ReasonSignetKey         = "SignetKeyInvalid"
 	ReasonApplyFailed       = "ApplyFailed"
 	ReasonSecretNotOwned    = "SecretNotOwned"
 	ReasonSecretInvalid     = "SecretInvalid"

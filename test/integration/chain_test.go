@@ -208,7 +208,11 @@ func spendCoinbase(t *testing.T, node bitcoin.Node, wif, address string, height 
 		t.Fatal(err)
 	}
 	// The Secret says which address of the key the coinbase pays to.
-	addr, err := btcutil.DecodeAddress(address, &chaincfg.RegressionNetParams)
+	params := &chaincfg.RegressionNetParams
+	if strings.HasPrefix(address, "tb1") { // a private signet's
+		params = &chaincfg.SigNetParams
+	}
+	addr, err := btcutil.DecodeAddress(address, params)
 	if err != nil {
 		t.Fatal(err)
 	}
