@@ -128,3 +128,35 @@ func TestAScratchReleaseFollowsTheDocumentedSteps(t *testing.T) {
 		t.Errorf("make catalog rendered no bundle-v%s.yaml: %v", next, err)
 	}
 }
+
+// releasedAt are the commits the released versions were built from
+// (test/e2e's releasedFrom lists those before the newest, whose operator
+// the end-to-end test builds from this tree while it is the newest).
+var releasedAt = map[string]string{
+	"0.1.0": "21088667103668f3f3d6b963f011361a11099ca3",
+	"0.2.0": "345ae4935ab880b25d3d9c66dda74742a023cc0b",
+	"0.3.0": "068868367f7f029dff27b31b1e2c39eb636eb189",
+	"0.4.0": "607115ad7cd8e7b1484f087401c691f333cf6352",
+}
+
+// A released version's catalog entry is what it was released with: a
+// change to the bundle after a release belongs to the next version
+// (docs/releasing.md), never to the released one.
+func TestReleasedCatalogEntriesNeverChange(t *testing.T) {
+	for version, commit := range releasedAt {
+		name := filepath.Join("catalog", pkg, "bundle-v"+version+".yaml")
+		released, err := exec.Command("git", "-C", root, "show", commit+":"+name).Output()
+		if err != nil {
+			t.Errorf("%s at %s: %v", name, commit[:12], err)
+			continue
+		}
+		now, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			t.Errorf("%s: %v (a released version stays in the catalog)", name, err)
+			continue
+		}
+		if string(now) != string(released) {
+			t.Errorf("%s differs from what %s was released with (commit %s): set VERSION to the next release and run make bundle catalog", name, version, commit[:12])
+		}
+	}
+}
