@@ -665,6 +665,13 @@ type BitcoinNetworkStatus struct {
 	// +optional
 	TipHash string `json:"tipHash,omitempty"`
 
+	// TipDifficulty is that block's difficulty (a decimal, as the node
+	// reports it: 1 is the easiest block of mainnet; a private signet
+	// starts at about 0.001).
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Tip Difficulty",xDescriptors={"urn:alm:descriptor:text"}
+	TipDifficulty string `json:"tipDifficulty,omitempty"`
+
 	// Mining is what the operator mined (spec.regtest).
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Mining",xDescriptors={"urn:alm:descriptor:text"}

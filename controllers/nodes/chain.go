@@ -98,6 +98,7 @@ func nodeChain(name string, nr *peering.NodeReport, last map[string]int64) statu
 		c.Work = w
 	}
 	c.InitialBlockDownload = nr.Chain.InitialBlockDownload != nil && *nr.Chain.InitialBlockDownload
+	c.Difficulty = nr.Chain.Difficulty
 	if before, ok := last[name]; ok && c.Height > before {
 		c.Progressed = true
 	}

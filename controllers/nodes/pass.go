@@ -109,7 +109,7 @@ func (r *Reconciler) runPass(ctx context.Context, n *v1alpha1.BitcoinNetwork, st
 	r.probeSuspects(p)
 	out := p.outcome(ctx, report, changed, unconnected, versions, sync)
 	if tip, ok := status.BestTip(chains); ok {
-		out.status.TipHeight, out.status.TipHash = tip.Height, tip.Hash
+		out.status.TipHeight, out.status.TipHash, out.status.TipDifficulty = tip.Height, tip.Hash, tip.Difficulty
 	}
 	out.after = after
 	if sync.Recheck > 0 && sync.Recheck < out.after {

@@ -1114,3 +1114,44 @@ func TestEachGroupGetsItsStatefulSet(t *testing.T) {
 		}
 	}
 }
+
+// A private signet's key is made once, its challenge configures the
+// nodes; a challenge that is no script, or a key Secret that is missing,
+// degrades the network naming the field.
+func TestAPrivateSignetGetsItsKeyOrSaysWhatIsWrong(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := newNamespace(t)
+	n := createNetwork(t, ns, "priv", func(n *v1alpha1.BitcoinNetwork) {
+		n.Spec.Chain, n.Spec.Signet = v1alpha1.ChainSignet, &v1alpha1.SignetSpec{}
+	})
+	var secret corev1.Secret
+	waitForStatus(t, n, "the signet Secret", func(*v1alpha1.BitcoinNetwork) error {
+		return k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: "priv-signet"}, &secret)
+	})
+	cm := &corev1.ConfigMap{}
+	waitForStatus(t, n, "the challenge in the nodes' configuration", func(*v1alpha1.BitcoinNetwork) error {
+		if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: "priv-config"}, cm); err != nil {
+			return err
+		}
+		if want := "signetchallenge=" + string(secret.Data["challenge"]); !strings.Contains(cm.Data["node.conf"], want) {
+			return fmt.Errorf("node.conf lacks %s", want)
+		}
+		return nil
+	})
+
+	bad := createNetwork(t, ns, "noscript", func(n *v1alpha1.BitcoinNetwork) {
+		n.Spec.Chain, n.Spec.Signet = v1alpha1.ChainSignet, &v1alpha1.SignetSpec{Challenge: "4c"}
+	})
+	got := waitForStatus(t, bad, "degraded", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionTrue, "SignetChallengeInvalid"))
+	if msg := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionDegraded).Message; !strings.Contains(msg, "spec.signet.challenge") {
+		t.Errorf("Degraded message %q does not name the field", msg)
+	}
+	missing := createNetwork(t, ns, "nokey", func(n *v1alpha1.BitcoinNetwork) {
+		n.Spec.Chain, n.Spec.Signet = v1alpha1.ChainSignet, &v1alpha1.SignetSpec{Challenge: string(secret.Data["challenge"]), KeySecretName: "signer"}
+	})
+	got = waitForStatus(t, missing, "degraded", conditionIs(v1alpha1.ConditionDegraded, metav1.ConditionTrue, "SignetKeyInvalid"))
+	if msg := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionDegraded).Message; !strings.Contains(msg, "spec.signet.keySecretName") || !strings.Contains(msg, "signer") {
+		t.Errorf("Degraded message %q does not name the field and the Secret", msg)
+	}
+}

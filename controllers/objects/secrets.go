@@ -18,6 +18,7 @@ package objects
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -233,6 +234,16 @@ func (r *Reconciler) rpcSecret(ctx context.Context, n *v1alpha1.BitcoinNetwork) 
 // operator makes no blocks.
 func (r *Reconciler) signetKey(ctx context.Context, n *v1alpha1.BitcoinNetwork) (key *signet.Key, secretName string, problem *status.Problem, err error) {
 	s := n.Spec.Signet
+	if s.Challenge != "" {
+		raw, err := hex.DecodeString(s.Challenge)
+		if err == nil {
+			err = signet.CheckChallenge(raw)
+		}
+		if err != nil {
+			return nil, "", &status.Problem{Reason: status.ReasonSignetChallenge, Message: fmt.Sprintf(
+				"spec.signet.challenge: %v; give a script in hex (e.g. 5121<compressed public key>51ae), or remove it to have the operator make a key", err)}, nil
+		}
+	}
 	var secret *corev1.Secret
 	switch {
 	case s.Challenge == "":

@@ -64,6 +64,9 @@ type ChainInfo struct {
 	ChainWork string `json:"chainwork"`
 	// InitialBlockDownload is nil where the node does not report it (btcd).
 	InitialBlockDownload *bool `json:"initialblockdownload"`
+	// Difficulty of the best block, as a multiple of the easiest (both
+	// implementations report it).
+	Difficulty float64 `json:"difficulty"`
 }
 
 // BlockPlace is where a block stands for a node.

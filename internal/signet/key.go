@@ -100,3 +100,18 @@ func keyOf(priv *btcec.PrivateKey) (Key, error) {
 	return Key{Priv: priv, WIF: wif.String(), PublicKey: hex.EncodeToString(priv.PubKey().SerializeCompressed()),
 		Challenge: challenge, Address: addr.EncodeAddress(), Payout: payout, Descriptor: desc + "#" + sum}, nil
 }
+
+// CheckChallenge reports why a challenge cannot be a script: bytes that do
+// not parse (a push longer than what follows it), or nothing at all.
+func CheckChallenge(challenge []byte) error {
+	if len(challenge) == 0 {
+		return errors.New("the challenge is empty")
+	}
+	tok := txscript.MakeScriptTokenizer(0, challenge)
+	for tok.Next() {
+	}
+	if err := tok.Err(); err != nil {
+		return fmt.Errorf("the challenge is not a script: %w", err)
+	}
+	return nil
+}

@@ -172,3 +172,15 @@ func BenchmarkGrindAtTheSignetPowLimit(b *testing.B) {
 	b.ReportMetric(float64(total)/float64(b.N), "hashes/block")
 	b.ReportMetric(float64(total)/time.Since(start).Seconds()/1e6, "Mhash/s")
 }
+
+func TestCheckChallengeRefusesWhatIsNoScript(t *testing.T) {
+	good, _ := Challenge(testKey(t, 7).PubKey())
+	if err := CheckChallenge(good); err != nil {
+		t.Errorf("a 1-of-1 multisig: %v", err)
+	}
+	for _, bad := range [][]byte{nil, {0x4c}, {0x21, 0x02, 0x03}} { // nothing; PUSHDATA1 without its length; a 33-byte push of 2
+		if err := CheckChallenge(bad); err == nil {
+			t.Errorf("%x accepted as a script", bad)
+		}
+	}
+}

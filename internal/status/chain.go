@@ -73,6 +73,8 @@ type NodeChain struct {
 	Work *big.Int
 	// InitialBlockDownload is what the node says of itself.
 	InitialBlockDownload bool
+	// Difficulty is its best block's, as the node reports it.
+	Difficulty float64
 	// Place is where the node at the tip puts this node's best block.
 	Place Place
 	// Progressed is true when the node's height grew since the last pass.

@@ -54,6 +54,7 @@ const (
 	ReasonConfigInvalid     = "ConfigInvalid"
 	ReasonMiningAddress     = "MiningAddressInvalid"
 	ReasonSignetKey         = "SignetKeyInvalid"
+	ReasonSignetChallenge   = "SignetChallengeInvalid"
 	ReasonApplyFailed       = "ApplyFailed"
 	ReasonSecretNotOwned    = "SecretNotOwned"
 	ReasonSecretInvalid     = "SecretInvalid"
@@ -84,6 +85,8 @@ type Peering struct {
 	// reported.
 	TipHeight int64
 	TipHash   string
+	// TipDifficulty is that block's difficulty.
+	TipDifficulty float64
 	// Mining is what the operator mined, if anything this pass or before.
 	Mining *Mining
 }
@@ -185,8 +188,12 @@ func Compute(o Observed) v1alpha1.BitcoinNetworkStatus {
 	}
 	if o.Peering != nil {
 		st.TipHeight, st.TipHash = o.Peering.TipHeight, o.Peering.TipHash
+		if o.Peering.TipDifficulty > 0 {
+			// A decimal string: the API keeps floats out of its types.
+			st.TipDifficulty = strconv.FormatFloat(o.Peering.TipDifficulty, 'g', 6, 64)
+		}
 	} else {
-		st.TipHeight, st.TipHash = n.Status.TipHeight, n.Status.TipHash
+		st.TipHeight, st.TipHash, st.TipDifficulty = n.Status.TipHeight, n.Status.TipHash, n.Status.TipDifficulty
 	}
 	st.Mining = mining(o)
 	st.Groups = groupStatuses(o, nodes)

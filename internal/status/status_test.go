@@ -304,3 +304,18 @@ func TestComputeNamesTheEndpoints(t *testing.T) {
 		t.Errorf("groups %+v, want btcd's regtest ports on the second", st.Groups)
 	}
 }
+
+// The tip's difficulty is shown as a decimal string, as the node gave it.
+func TestComputeShowsTheTipsDifficulty(t *testing.T) {
+	n := network(1)
+	p := connected(0)
+	p.TipHeight, p.TipHash, p.TipDifficulty = 7, "00ab", 0.001126515290698186
+	st := Compute(Observed{Network: n, Groups: sole(n, nil, "h"), Peering: p})
+	if st.TipDifficulty != "0.00112652" || st.TipHeight != 7 {
+		t.Errorf("tip %d, difficulty %q; want 7, 0.00112652", st.TipHeight, st.TipDifficulty)
+	}
+	n.Status = st
+	if again := Compute(Observed{Network: n, Groups: sole(n, nil, "h")}); again.TipDifficulty != st.TipDifficulty {
+		t.Errorf("without a new pass the difficulty became %q", again.TipDifficulty)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,11 @@ func TestAPrivateSignetMakesSignedBlocksThatAnOutsideNodeAccepts(t *testing.T) {
 	challenge := string(secret.Data[resources.SecretKeySignetChallenge])
 	if n.Status.Mining == nil || n.Status.Mining.Address != string(secret.Data[resources.SecretKeySignetAddress]) || n.Status.Mining.InitialBlocksHeight != 101 {
 		t.Errorf("status.mining %+v, want the Secret's address and initial blocks complete at 101", n.Status.Mining)
+	}
+	// The status shows the chain's difficulty: a signet's first 2016 blocks
+	// are at its start target, bits 1e0377ae.
+	if d, err := strconv.ParseFloat(n.Status.TipDifficulty, 64); err != nil || d < 0.0010 || d > 0.0012 {
+		t.Errorf("status.tipDifficulty %q (%v), want about 0.001127", n.Status.TipDifficulty, err)
 	}
 	// The Secret's key spends the first coinbase (signed with btcsuite).
 	node0 := n.Status.Nodes[0]
