@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding"
 	"encoding/binary"
 	"math/big"
 	"runtime"
@@ -75,7 +76,19 @@ func Grind(ctx context.Context, h *wire.BlockHeader) (found bool, hashes uint64)
 const maxWorkers = 4
 
 // grindFrom tries the nonces first, first+step, … of an 80-byte header.
+// The first 64 bytes do not change with the nonce: their SHA-256 state is
+// computed once and restored for each try (two compressions a try, not
+// three).
 func grindFrom(ctx context.Context, raw []byte, target *big.Int, first, step uint64) (nonce, tries uint64, found bool) {
+	head := sha256.New()
+	head.Write(raw[:64])
+	mid, err := head.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		return 0, 0, false
+	}
+	d := sha256.New()
+	restore := d.(encoding.BinaryUnmarshaler)
+	var once [32]byte
 	hashBig := new(big.Int)
 	// A target under 2^248 needs the hash's top byte zero: most tries end
 	// there, without a big.Int.
@@ -86,7 +99,11 @@ func grindFrom(ctx context.Context, raw []byte, target *big.Int, first, step uin
 		}
 		tries++
 		binary.LittleEndian.PutUint32(raw[76:], uint32(nonce))
-		once := sha256.Sum256(raw)
+		if err := restore.UnmarshalBinary(mid); err != nil {
+			return 0, tries, false
+		}
+		d.Write(raw[64:])
+		d.Sum(once[:0])
 		sum := sha256.Sum256(once[:])
 		// The hash as a number is little-endian: its top byte is last.
 		if topByteZero && sum[31] != 0 {

@@ -54,7 +54,10 @@ func TestAPrivateSignetMakesSignedBlocksThatAnOutsideNodeAccepts(t *testing.T) {
 		// The default 101 initial blocks: the first coinbase spendable.
 		n.Spec.Signet = &v1alpha1.SignetSpec{BlockInterval: &metav1.Duration{Duration: 2 * time.Second}}
 	})
-	eventually(t, 5*time.Minute, "the signet Ready, InSync, past its initial blocks", func() error {
+	// 101 blocks ground by the operator: under a minute on an idle machine
+	// (BenchmarkGrindAtTheSignetPowLimit), minutes when make test's other
+	// packages share the two cores.
+	eventually(t, 12*time.Minute, "the signet Ready, InSync, past its initial blocks", func() error {
 		if err := k8s.Get(ctx, client.ObjectKeyFromObject(n), n); err != nil {
 			return err
 		}
@@ -106,16 +109,24 @@ func TestAPrivateSignetMakesSignedBlocksThatAnOutsideNodeAccepts(t *testing.T) {
 	if err := c0.SubmitBlock(ctx, raw); err == nil || !strings.Contains(err.Error(), "bad-signet-blksig") {
 		t.Errorf("a block signed with another key: %v, want bad-signet-blksig", err)
 	}
-	// Blocks keep coming at about the interval.
-	first := n.Status.TipHeight
-	time.Sleep(10 * time.Second)
-	if err := k8s.Get(ctx, client.ObjectKeyFromObject(n), n); err != nil {
-		t.Fatal(err)
+	// Blocks keep coming, and never faster than the interval: three more
+	// within a bounded wait (under load grinding may take longer than the
+	// interval), and at most one more than the interval allows.
+	first, start := n.Status.TipHeight, time.Now()
+	eventually(t, 2*time.Minute, "three more blocks", func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(n), n); err != nil {
+			return err
+		}
+		if n.Status.TipHeight < first+3 {
+			return fmt.Errorf("at %d, want %d", n.Status.TipHeight, first+3)
+		}
+		return nil
+	})
+	took := time.Since(start)
+	if made, most := n.Status.TipHeight-first, int64(took/(2*time.Second))+2; made > most {
+		t.Errorf("%d blocks in %v at an interval of 2 s, want at most %d", made, took.Round(time.Second), most)
 	}
-	if made := n.Status.TipHeight - first; made < 2 || made > 7 {
-		t.Errorf("%d blocks in 10 s at an interval of 2 s", made)
-	}
-	t.Logf("height %d → %d in 10 s (interval 2 s)", first, n.Status.TipHeight)
+	t.Logf("height %d → %d in %v (interval 2 s)", first, n.Status.TipHeight, took.Round(100*time.Millisecond))
 
 	// A node outside the operator's care, with the challenge alone.
 	ports := resources.PortsFor(v1alpha1.ImplementationBitcoind, v1alpha1.ChainSignet)
