@@ -136,7 +136,7 @@ var releasedAt = map[string]string{
 	"0.1.0": "21088667103668f3f3d6b963f011361a11099ca3",
 	"0.2.0": "345ae4935ab880b25d3d9c66dda74742a023cc0b",
 	"0.3.0": "068868367f7f029dff27b31b1e2c39eb636eb189",
-	"0.4.0": "82fc1abbec8b86aa4fec2befd71db4f31a72dd7c",
+	"0.4.0": "68ba2e3ec79b341d51c10a936d6c122a97c5017a",
 }
 
 // A released version's catalog entry is what it was released with: a
