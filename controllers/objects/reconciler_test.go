@@ -36,6 +36,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -278,16 +279,20 @@ func TestScalingChangesTheStatefulSetReplicas(t *testing.T) {
 	updateNetwork(t, n, func(n *v1alpha1.BitcoinNetwork) { n.Spec.Nodes = ptr.To[int32](2) })
 	replicasAre(2)
 
-	// kubectl scale and autoscalers go through the scale subresource.
-	scale := &autoscalingv1.Scale{}
-	if err := k8s.SubResource("scale").Get(context.Background(), n, scale); err != nil {
-		t.Fatalf("reading the scale subresource: %v", err)
-	}
-	if scale.Spec.Replicas != 2 {
-		t.Errorf("scale subresource replicas = %d, want 2", scale.Spec.Replicas)
-	}
-	scale.Spec.Replicas = 4
-	if err := k8s.SubResource("scale").Update(context.Background(), n, client.WithSubResourceBody(scale)); err != nil {
+	// kubectl scale and autoscalers go through the scale subresource,
+	// read and written again when the operator's status write came
+	// between (a conflict, as kubectl retries it).
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		scale := &autoscalingv1.Scale{}
+		if err := k8s.SubResource("scale").Get(context.Background(), n, scale); err != nil {
+			return err
+		}
+		if scale.Spec.Replicas != 2 {
+			t.Errorf("scale subresource replicas = %d, want 2", scale.Spec.Replicas)
+		}
+		scale.Spec.Replicas = 4
+		return k8s.SubResource("scale").Update(context.Background(), n, client.WithSubResourceBody(scale))
+	}); err != nil {
 		t.Fatalf("scaling through the scale subresource: %v", err)
 	}
 	replicasAre(4)
