@@ -18,15 +18,10 @@ package nodes
 
 import (
 	"context"
-	"fmt"
-	"time"
 
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/bitcoin"
 	"github.com/bitcoin-network-operator/bitcoin-network-operator/internal/signet"
 )
-
-// signetRules are the getblocktemplate rules of a signet node.
-var signetRules = []string{"segwit", "signet"}
 
 // mineBlocks mines count blocks on node: generatetoaddress (or btcd's
 // generate) on regtest, blocks the operator signs and grinds itself on a
@@ -35,37 +30,22 @@ func (p *pass) mineBlocks(ctx context.Context, node bitcoin.Node, count int) ([]
 	if p.access.Signet == nil {
 		return node.Mine(ctx, count, p.access.MiningAddress)
 	}
-	return produceSignet(ctx, node, *p.access.Signet, count, time.Now)
+	return produceSignet(ctx, node, *p.access.Signet, count)
 }
 
-// produceSignet makes count signet blocks on node, one on the other: a
-// template, the block signed with the key, the proof of work, submitblock.
-// It stops at the first failure or when ctx ends, with an error, and
-// returns the hashes of the blocks the node took. Each block is on the tip
-// the node had when it was made, so the operator never makes two blocks at
-// one height; a block the node refuses changes nothing.
-func produceSignet(ctx context.Context, node bitcoin.Node, key signet.Key, count int, now func() time.Time) ([]string, error) {
+// produceSignet makes count signet blocks on node, one on the other. It
+// stops at the first failure or when ctx ends, with an error, and returns
+// the hashes of the blocks the node took. Each block is on the tip the
+// node had when it was made, so the operator never makes two blocks at one
+// height; a block the node refuses changes nothing.
+func produceSignet(ctx context.Context, node bitcoin.Node, key signet.Key, count int) ([]string, error) {
 	var hashes []string
 	for len(hashes) < count {
-		var tmpl signet.Template
-		if err := node.BlockTemplate(ctx, signetRules, &tmpl); err != nil {
-			return hashes, fmt.Errorf("getblocktemplate: %w", err)
-		}
-		block, err := signet.Block(tmpl, key.Payout, key.Challenge, key.Priv, now().Unix(), nil)
+		hash, err := signet.Produce(ctx, node, key.Payout, key.Challenge, key.Priv)
 		if err != nil {
 			return hashes, err
 		}
-		if found, tries := signet.Grind(ctx, &block.Header); !found {
-			return hashes, fmt.Errorf("no proof of work at height %d after %d hashes: %w", tmpl.Height, tries, context.Cause(ctx))
-		}
-		raw, err := signet.Serialize(block)
-		if err != nil {
-			return hashes, err
-		}
-		if err := node.SubmitBlock(ctx, raw); err != nil {
-			return hashes, err
-		}
-		hashes = append(hashes, block.BlockHash().String())
+		hashes = append(hashes, hash)
 	}
 	return hashes, nil
 }

@@ -215,13 +215,19 @@ func (r *Reconciler) rpcSecret(ctx context.Context, n *v1alpha1.BitcoinNetwork) 
 		return r.secretOnce(ctx, n, key.Name, "generated RPC credentials",
 			func() (*corev1.Secret, error) { return resources.NewGeneratedRPCSecret(n) })
 	}
-	// The cache keeps foreign Secrets without their data.
+	return r.userSecret(ctx, key, &status.Problem{Reason: status.ReasonRPCSecretNotFound, Message: fmt.Sprintf(
+		"spec.rpcSecretName: Secret %q not found in namespace %q; create it with the keys %q and %q",
+		key.Name, key.Namespace, resources.SecretKeyUser, resources.SecretKeyPassword)})
+}
+
+// userSecret reads a Secret the user names, from the API server: the
+// cache keeps foreign Secrets without their data. A missing one is
+// notFound, for the user to act on.
+func (r *Reconciler) userSecret(ctx context.Context, key types.NamespacedName, notFound *status.Problem) (*corev1.Secret, *status.Problem, error) {
 	secret := &corev1.Secret{}
 	if err := r.APIReader.Get(ctx, key, secret); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, &status.Problem{Reason: status.ReasonRPCSecretNotFound, Message: fmt.Sprintf(
-				"spec.rpcSecretName: Secret %q not found in namespace %q; create it with the keys %q and %q",
-				key.Name, key.Namespace, resources.SecretKeyUser, resources.SecretKeyPassword)}, nil
+			return nil, notFound, nil
 		}
 		return nil, nil, fmt.Errorf("reading Secret %s: %w", key.Name, err)
 	}
@@ -255,14 +261,9 @@ func (r *Reconciler) signetKey(ctx context.Context, n *v1alpha1.BitcoinNetwork) 
 		return nil, "", nil, nil
 	default:
 		secretName = s.KeySecretName
-		// The cache keeps foreign Secrets without their data.
-		secret = &corev1.Secret{}
-		if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: secretName}, secret); err != nil {
-			if apierrors.IsNotFound(err) {
-				return nil, "", &status.Problem{Reason: status.ReasonSignetKey, Message: fmt.Sprintf(
-					"spec.signet.keySecretName: Secret %q not found in namespace %q; create it with the key %q (WIF)", secretName, n.Namespace, resources.SecretKeySignetPrivateKey)}, nil
-			}
-			return nil, "", nil, fmt.Errorf("reading Secret %s: %w", secretName, err)
+		if secret, problem, err = r.userSecret(ctx, types.NamespacedName{Namespace: n.Namespace, Name: secretName}, &status.Problem{Reason: status.ReasonSignetKey, Message: fmt.Sprintf(
+			"spec.signet.keySecretName: Secret %q not found in namespace %q; create it with the key %q (WIF)", secretName, n.Namespace, resources.SecretKeySignetPrivateKey)}); err != nil || problem != nil {
+			return nil, "", problem, err
 		}
 	}
 	k, err := resources.SignetKey(n, secret)

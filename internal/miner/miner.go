@@ -75,7 +75,13 @@ func KeyFromWIF(wif string, t AddressType) (Key, error) {
 }
 
 func keyOf(priv *btcec.PrivateKey, t AddressType) (Key, error) {
-	wif, err := btcutil.NewWIF(priv, &chaincfg.RegressionNetParams, true)
+	return KeyOn(priv, t, &chaincfg.RegressionNetParams)
+}
+
+// KeyOn gives a private key's forms on a chain: its WIF, its address of
+// type t and the descriptor.
+func KeyOn(priv *btcec.PrivateKey, t AddressType, params *chaincfg.Params) (Key, error) {
+	wif, err := btcutil.NewWIF(priv, params, true)
 	if err != nil {
 		return Key{}, fmt.Errorf("encoding key: %w", err)
 	}
@@ -83,9 +89,9 @@ func keyOf(priv *btcec.PrivateKey, t AddressType) (Key, error) {
 	var addr btcutil.Address
 	switch t {
 	case P2WPKH:
-		addr, err = btcutil.NewAddressWitnessPubKeyHash(hash, &chaincfg.RegressionNetParams)
+		addr, err = btcutil.NewAddressWitnessPubKeyHash(hash, params)
 	case P2PKH:
-		addr, err = btcutil.NewAddressPubKeyHash(hash, &chaincfg.RegressionNetParams)
+		addr, err = btcutil.NewAddressPubKeyHash(hash, params)
 	default:
 		err = fmt.Errorf("unknown address type %q", t)
 	}

@@ -33,26 +33,12 @@ import (
 )
 
 // produce makes, grinds and submits one block on node, signed with key.
-func produce(t *testing.T, node bitcoin.Node, challenge []byte, key *btcec.PrivateKey, extra string) error {
+func produce(t *testing.T, node bitcoin.Node, challenge []byte, key *btcec.PrivateKey) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	var tmpl signet.Template
-	if err := node.BlockTemplate(ctx, []string{"segwit", "signet"}, &tmpl); err != nil {
-		t.Fatalf("getblocktemplate: %v", err)
-	}
-	block, err := signet.Block(tmpl, []byte{txscript.OP_TRUE}, challenge, key, max(tmpl.CurTime, tmpl.MinTime), []byte(extra))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if found, _ := signet.Grind(ctx, &block.Header); !found {
-		t.Fatal("no nonce within a minute")
-	}
-	raw, err := signet.Serialize(block)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return node.SubmitBlock(ctx, raw)
+	_, err := signet.Produce(ctx, node, []byte{txscript.OP_TRUE}, challenge, key)
+	return err
 }
 
 // A real Bitcoin Core signet node with the challenge of a key takes the
@@ -77,7 +63,7 @@ func TestBitcoinCoreAcceptsTheSignedBlocks(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	for i := range 3 {
-		if err := produce(t, node, challenge, key, "bno"); err != nil {
+		if err := produce(t, node, challenge, key); err != nil {
 			t.Fatalf("block %d refused: %v", i+1, err)
 		}
 	}
@@ -85,7 +71,7 @@ func TestBitcoinCoreAcceptsTheSignedBlocks(t *testing.T) {
 		t.Fatalf("height %d (%v), want 3", h, err)
 	}
 	other, _ := btcec.PrivKeyFromBytes(bytes.Repeat([]byte{0x43}, 32))
-	err = produce(t, node, challenge, other, "bno")
+	err = produce(t, node, challenge, other)
 	if err == nil || !strings.Contains(err.Error(), "bad-signet-blksig") {
 		t.Errorf("a block signed with another key: %v, want bad-signet-blksig", err)
 	}

@@ -76,15 +76,15 @@ func KeyFromWIF(wif string, challenge []byte) (Key, error) {
 }
 
 func keyOf(priv *btcec.PrivateKey) (Key, error) {
-	wif, err := btcutil.NewWIF(priv, &chaincfg.SigNetParams, true)
+	k, err := miner.KeyOn(priv, miner.P2WPKH, &chaincfg.SigNetParams)
 	if err != nil {
-		return Key{}, fmt.Errorf("encoding key: %w", err)
+		return Key{}, err
 	}
 	challenge, err := Challenge(priv.PubKey())
 	if err != nil {
 		return Key{}, err
 	}
-	addr, err := btcutil.NewAddressWitnessPubKeyHash(btcutil.Hash160(priv.PubKey().SerializeCompressed()), &chaincfg.SigNetParams)
+	addr, err := btcutil.DecodeAddress(k.Address, &chaincfg.SigNetParams)
 	if err != nil {
 		return Key{}, err
 	}
@@ -92,13 +92,8 @@ func keyOf(priv *btcec.PrivateKey) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
-	desc := "wpkh(" + wif.String() + ")"
-	sum, err := miner.DescriptorChecksum(desc)
-	if err != nil {
-		return Key{}, err
-	}
-	return Key{Priv: priv, WIF: wif.String(), PublicKey: hex.EncodeToString(priv.PubKey().SerializeCompressed()),
-		Challenge: challenge, Address: addr.EncodeAddress(), Payout: payout, Descriptor: desc + "#" + sum}, nil
+	return Key{Priv: priv, WIF: k.WIF, PublicKey: hex.EncodeToString(priv.PubKey().SerializeCompressed()),
+		Challenge: challenge, Address: k.Address, Payout: payout, Descriptor: k.Descriptor}, nil
 }
 
 // CheckChallenge reports why a challenge cannot be a script: bytes that do
