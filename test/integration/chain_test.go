@@ -77,7 +77,7 @@ func TestARegtestChainWorthTestingOn(t *testing.T) {
 			t.Fatalf("the Secret's address %s is not the status's %s", got, n.Status.Mining.Address)
 		}
 		node0 := nodeClient(t, n, n.Status.Nodes[0])
-		txid := spendCoinbase(t, node0, string(secret.Data[resources.SecretKeyMinerPrivateKey]), n.Status.Mining.Address, 1)
+		txid := spendCoinbase(t, node0, &chaincfg.RegressionNetParams, string(secret.Data[resources.SecretKeyMinerPrivateKey]), n.Status.Mining.Address, 1)
 		t.Logf("%s: spent block 1's coinbase with the miner Secret's key in %s", impl, txid)
 		if impl == v1alpha1.ImplementationBitcoind {
 			// Core checks the descriptor's checksum: a wallet can import it.
@@ -166,7 +166,7 @@ func waitChain(t *testing.T, n *v1alpha1.BitcoinNetwork, nodes int, height int64
 
 // spendCoinbase spends the coinbase of block height to the same key, signed
 // with the btcsuite libraries, and has the node accept the transaction.
-func spendCoinbase(t *testing.T, node bitcoin.Node, wif, address string, height int64) string {
+func spendCoinbase(t *testing.T, node bitcoin.Node, params *chaincfg.Params, wif, address string, height int64) string {
 	t.Helper()
 	ctx := context.Background()
 	key, err := btcutil.DecodeWIF(wif)
@@ -208,10 +208,6 @@ func spendCoinbase(t *testing.T, node bitcoin.Node, wif, address string, height 
 		t.Fatal(err)
 	}
 	// The Secret says which address of the key the coinbase pays to.
-	params := &chaincfg.RegressionNetParams
-	if strings.HasPrefix(address, "tb1") { // a private signet's
-		params = &chaincfg.SigNetParams
-	}
 	addr, err := btcutil.DecodeAddress(address, params)
 	if err != nil {
 		t.Fatal(err)

@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/chaincfg"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -85,7 +86,7 @@ func TestAPrivateSignetMakesSignedBlocksThatAnOutsideNodeAccepts(t *testing.T) {
 	// The Secret's key spends the first coinbase (signed with btcsuite).
 	node0 := n.Status.Nodes[0]
 	c0 := nodeClient(t, n, node0)
-	txid := spendCoinbase(t, c0, string(secret.Data[resources.SecretKeySignetPrivateKey]), string(secret.Data[resources.SecretKeySignetAddress]), 1)
+	txid := spendCoinbase(t, c0, &chaincfg.SigNetParams, string(secret.Data[resources.SecretKeySignetPrivateKey]), string(secret.Data[resources.SecretKeySignetAddress]), 1)
 	t.Logf("block 1's coinbase spent by %s", txid)
 
 	// A block signed with another key: the network's node refuses it.
