@@ -97,16 +97,22 @@ func settle(m netstate.Mining, node string, height int64, now time.Time) (netsta
 	if m.Settled {
 		return m, true
 	}
-	look := m.Look
-	if look.Node == node && look.Height == height && !look.At.IsZero() {
-		if now.Sub(look.At) >= SettleLook {
-			m.Settled, m.Look = true, netstate.Look{}
-			return m, true
-		}
-		return m, false
+	m.Look, m.Settled = lookAgain(m.Look, node, height, now)
+	return m, m.Settled
+}
+
+// lookAgain takes a look at a miner after last: the miner is settled when
+// last saw the same node at the same height at least SettleLook ago (the
+// look is then spent); otherwise it returns the look to keep, last itself
+// while node and height are unchanged, so that the two looks end apart.
+func lookAgain(last netstate.Look, node string, height int64, now time.Time) (netstate.Look, bool) {
+	if last.Node != node || last.Height != height || last.At.IsZero() {
+		return netstate.Look{Node: node, Height: height, At: now}, false
 	}
-	m.Look = netstate.Look{Node: node, Height: height, At: now}
-	return m, false
+	if now.Sub(last.At) >= SettleLook {
+		return netstate.Look{}, true
+	}
+	return last, false
 }
 
 // miner is the node that mines, as this pass saw it.

@@ -151,6 +151,25 @@ func TestANewProcessLooksBeforeItMines(t *testing.T) {
 	}
 }
 
+// Two looks count only when they saw the same node: a reorg side's first
+// node at its height can change between passes.
+func TestLooksAtAnotherNodeStartOver(t *testing.T) {
+	now := time.Now()
+	look, ok := lookAgain(netstate.Look{}, "net-0", 40, now)
+	if ok {
+		t.Fatal("settled at the first look")
+	}
+	if look, ok = lookAgain(look, "net-1", 40, now.Add(SettleLook)); ok {
+		t.Fatal("settled on looks at two nodes")
+	}
+	if look.Node != "net-1" || !look.At.Equal(now.Add(SettleLook)) {
+		t.Errorf("the look kept is %+v, want net-1's", look)
+	}
+	if look, ok = lookAgain(look, "net-1", 40, now.Add(2*SettleLook)); !ok || look != (netstate.Look{}) {
+		t.Errorf("two equal looks at net-1 SettleLook apart: settled %v, look %+v", ok, look)
+	}
+}
+
 // The miner mines only at the network's tip: blocks mined on a node that is
 // behind or on another branch would fork the chain.
 func TestTheMinerMustBeAtTheTip(t *testing.T) {

@@ -142,7 +142,8 @@ func (p *pass) reorgSides(f *v1alpha1.BitcoinNetworkFault, report peering.Report
 }
 
 // mineSide mines a side up to target on its first node at the side's
-// height, once two looks a second apart found that height unchanged.
+// height, once two looks a second apart found that height unchanged (the
+// rule of settle, with one look kept per fault and side).
 func (p *pass) mineSide(ctx context.Context, f *v1alpha1.BitcoinNetworkFault, s int, side reorgSide, target int64) {
 	m := side.atHeight[0]
 	name := p.names[m.Ordinal]
@@ -152,14 +153,11 @@ func (p *pass) mineSide(ctx context.Context, f *v1alpha1.BitcoinNetworkFault, s 
 		if d.Faults.ReorgLooks == nil {
 			d.Faults.ReorgLooks = map[string]netstate.Look{}
 		}
-		look := d.Faults.ReorgLooks[key]
-		if look.Node == name && look.Height == side.height && p.now.Sub(look.At) >= SettleLook {
-			settled = true
+		var look netstate.Look
+		if look, settled = lookAgain(d.Faults.ReorgLooks[key], name, side.height, p.now); settled {
 			delete(d.Faults.ReorgLooks, key)
-			return
-		}
-		if look.Node != name || look.Height != side.height {
-			d.Faults.ReorgLooks[key] = netstate.Look{Node: name, Height: side.height, At: p.now}
+		} else {
+			d.Faults.ReorgLooks[key] = look
 		}
 	})
 	if !settled {
