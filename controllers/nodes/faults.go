@@ -47,6 +47,9 @@ type faults struct {
 	active *v1alpha1.BitcoinNetworkFault
 	// any is true while a fault names the network: the pass then keeps
 	// the nodes' bans of network addresses (lifting them after a heal).
+	// Healed faults count too: a node that was down during the heal keeps
+	// its bans in banlist.json for a day, and they are lifted when it
+	// answers again, as long as the fault is not deleted.
 	any bool
 	// healed are faults whose reorganisations are still to be read.
 	healed []*v1alpha1.BitcoinNetworkFault
