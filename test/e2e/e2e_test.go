@@ -32,6 +32,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -491,6 +492,23 @@ func (e *env) waitNetworkReady(n *v1alpha1.BitcoinNetwork) *v1alpha1.BitcoinNetw
 	return cur
 }
 
+// waitRolledOut waits until the network's StatefulSet has rolled every
+// pod to its current revision, and every pod is ready.
+func (e *env) waitRolledOut(n *v1alpha1.BitcoinNetwork) {
+	e.eventually(3*time.Minute, "StatefulSet "+n.Name+" rolled out", func() error {
+		sts := &appsv1.StatefulSet{}
+		if err := e.c.Get(e.ctx, client.ObjectKeyFromObject(n), sts); err != nil {
+			return err
+		}
+		s, want := sts.Status, ptr.Deref(sts.Spec.Replicas, 1)
+		if s.ObservedGeneration < sts.Generation || s.CurrentRevision != s.UpdateRevision || s.UpdatedReplicas != want || s.ReadyReplicas != want {
+			return fmt.Errorf("generation %d observed %d, revision %s of %s, %d updated and %d ready of %d",
+				sts.Generation, s.ObservedGeneration, s.CurrentRevision, s.UpdateRevision, s.UpdatedReplicas, s.ReadyReplicas, want)
+		}
+		return nil
+	})
+}
+
 func (e *env) scale(n *v1alpha1.BitcoinNetwork, nodes int32) {
 	e.eventually(30*time.Second, "scaling", func() error {
 		if err := e.c.Get(e.ctx, client.ObjectKeyFromObject(n), n); err != nil {
@@ -516,25 +534,40 @@ func (e *env) podIdentities(ns string) map[string]types.UID {
 	return out
 }
 
-// podWatch records every pod UID seen per node pod name, to tell how often
-// an upgrade replaced each node.
+// podWatch records every pod seen per node pod name (its UID, and the
+// StatefulSet revision it was made from), to tell how often an upgrade
+// replaced each node and, when too often, why.
 type podWatch struct {
 	mu   sync.Mutex
-	seen map[string][]types.UID
+	seen map[string][]podSeen
 	stop context.CancelFunc
 	done chan struct{}
 }
 
+// podSeen is one pod of a name: a new UID is a replacement.
+type podSeen struct {
+	uid      types.UID
+	revision string
+	created  time.Time
+}
+
+func (p podSeen) String() string {
+	return fmt.Sprintf("%s (revision %s, created %s)", p.uid, p.revision, p.created.Format(time.TimeOnly))
+}
+
 func (e *env) watchPods(ns string) *podWatch {
 	ctx, cancel := context.WithCancel(e.ctx)
-	w := &podWatch{seen: map[string][]types.UID{}, stop: cancel, done: make(chan struct{})}
+	w := &podWatch{seen: map[string][]podSeen{}, stop: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		for ctx.Err() == nil {
-			for name, uid := range e.podIdentities(ns) {
+			pods := &corev1.PodList{}
+			if err := e.c.List(ctx, pods, client.InNamespace(ns), client.MatchingLabels{"app.kubernetes.io/managed-by": "bitcoin-network-operator"}); err == nil {
 				w.mu.Lock()
-				if !slices.Contains(w.seen[name], uid) {
-					w.seen[name] = append(w.seen[name], uid)
+				for _, p := range pods.Items {
+					if !slices.ContainsFunc(w.seen[p.Name], func(s podSeen) bool { return s.uid == p.UID }) {
+						w.seen[p.Name] = append(w.seen[p.Name], podSeen{p.UID, p.Labels[appsv1.ControllerRevisionHashLabelKey], p.CreationTimestamp.Time})
+					}
 				}
 				w.mu.Unlock()
 			}
@@ -544,8 +577,8 @@ func (e *env) watchPods(ns string) *podWatch {
 	return w
 }
 
-// finish stops the watch and returns the UIDs seen per pod.
-func (w *podWatch) finish() map[string][]types.UID {
+// finish stops the watch and returns the pods seen per name.
+func (w *podWatch) finish() map[string][]podSeen {
 	w.stop()
 	<-w.done
 	return w.seen
@@ -587,6 +620,10 @@ func (e *env) upgradeRestarting(from, version string, n *v1alpha1.BitcoinNetwork
 		}
 		return takenOver(n)
 	})
+	// Ready can be read before a roll starts (a status written before
+	// the new template was applied) and an earlier release's roll can end
+	// inside this one's window: the roll-out is waited for, then Ready.
+	e.waitRolledOut(n)
 	n = e.waitNetworkReady(n)
 	seen := watch.finish()
 	replaced := 0
@@ -601,11 +638,15 @@ func (e *env) upgradeRestarting(from, version string, n *v1alpha1.BitcoinNetwork
 	if version == "0.3.0" {
 		most = 2
 	}
-	for name, uids := range seen {
-		if len(uids)-1 > most {
-			t.Errorf("pod %s replaced %d times during the upgrade to %s", name, len(uids)-1, version)
+	revisions := map[string]bool{}
+	for name, pods := range seen {
+		if len(pods)-1 > most {
+			t.Errorf("pod %s replaced %d times during the upgrade to %s: %v", name, len(pods)-1, version, pods)
 		}
-		if len(uids) > 1 {
+		for _, p := range pods[1:] {
+			revisions[p.revision] = true
+		}
+		if len(pods) > 1 {
 			replaced++
 		}
 	}
@@ -614,7 +655,7 @@ func (e *env) upgradeRestarting(from, version string, n *v1alpha1.BitcoinNetwork
 	if replaced > 0 && !strings.Contains(notes, "restarts every node once") {
 		t.Errorf("the upgrade to %s replaced %d nodes, and its release notes do not say it restarts them: %q", version, replaced, notes)
 	}
-	e.step("upgrade to %s: %d of %d node pods replaced once, as its release notes say", version, replaced, len(seen))
+	e.step("upgrade to %s: %d of %d node pods replaced once, as its release notes say (new pods of revisions %v)", version, replaced, len(seen), slices.Sorted(maps.Keys(revisions)))
 	return n
 }
 
@@ -676,8 +717,17 @@ func TestOwnNamespaceInstallRunUpgradeThriceAndDelete(t *testing.T) {
 		}
 		return nil
 	})
+	// Taken over once this release wrote a status (status.endpoints is new
+	// in 0.4.0): until then Ready is 0.3.0's, and the roll this upgrade
+	// makes would go unseen.
 	after = e.upgradeRestarting(pkg+".v0.3.0", current, after, func(n *v1alpha1.BitcoinNetwork) error {
-		return e.c.Get(e.ctx, types.NamespacedName{Namespace: n.Namespace, Name: n.Name + "-fingerprint-key"}, &corev1.Secret{})
+		if err := e.c.Get(e.ctx, types.NamespacedName{Namespace: n.Namespace, Name: n.Name + "-fingerprint-key"}, &corev1.Secret{}); err != nil {
+			return err
+		}
+		if n.Status.Endpoints == nil {
+			return fmt.Errorf("no status.endpoints yet: the status is the previous release's")
+		}
+		return nil
 	})
 	crd := &apiextensionsv1.CustomResourceDefinition{}
 	if err := e.c.Get(e.ctx, types.NamespacedName{Name: "bitcoinnetworks.bitcoin.network-operator.dev"}, crd); err != nil {
