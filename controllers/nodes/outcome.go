@@ -83,6 +83,9 @@ func (p *pass) logNode(ctx context.Context, name string, np status.NodePeering, 
 	for _, a := range changed.Remove {
 		log.Info("peer removed", "node", name, "peer", a)
 	}
+	if len(nr.Closed) > 0 {
+		log.Info("second connections to a peer closed", "node", name, "connections", nr.Closed)
+	}
 	if len(changed.Add)+len(changed.Remove) == 0 && len(nr.Added)+len(nr.Removed) > 0 {
 		log.V(1).Info("repeated repairs without progress", "node", name, "added", nr.Added, "removed", nr.Removed)
 	}

@@ -105,6 +105,9 @@ type Node interface {
 	// RemovePeer removes an added peer (addnode remove) and closes every
 	// outbound connection to it, by connection id.
 	RemovePeer(ctx context.Context, address string) error
+	// CloseConnection closes one connection by its id (getpeerinfo's id);
+	// one already closed is no error.
+	CloseConnection(ctx context.Context, id int64) error
 	// Peers lists live connections (getpeerinfo).
 	Peers(ctx context.Context) ([]Peer, error)
 	// ChainInfo describes the node's chain (getblockchaininfo).
@@ -375,13 +378,17 @@ func (n *bitcoindNode) RemovePeer(ctx context.Context, address string) error {
 		return err
 	}
 	for _, id := range ids {
-		// disconnectnode "" <nodeid>: by id, not by the name it was opened
-		// under (only the first connection of a name would close).
-		if err := ignoreCode(n.call(ctx, "disconnectnode", nil, "", id), btcjson.ErrRPCClientNodeNotConnected); err != nil {
+		if err := n.CloseConnection(ctx, id); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// CloseConnection uses disconnectnode "" <nodeid>: by id, not by the name
+// the connection was opened under (only the first of a name would close).
+func (n *bitcoindNode) CloseConnection(ctx context.Context, id int64) error {
+	return ignoreCode(n.call(ctx, "disconnectnode", nil, "", id), btcjson.ErrRPCClientNodeNotConnected)
 }
 
 func (n *bitcoindNode) Banned(ctx context.Context) ([]string, error) {
@@ -519,11 +526,16 @@ func (n *btcdNode) RemovePeer(ctx context.Context, address string) error {
 		return err
 	}
 	for _, id := range ids {
-		if err := ignoreMessage(n.call(ctx, "node", nil, "disconnect", strconv.FormatInt(id, 10)), "peer not found"); err != nil {
+		if err := n.CloseConnection(ctx, id); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// CloseConnection uses "node disconnect <id>".
+func (n *btcdNode) CloseConnection(ctx context.Context, id int64) error {
+	return ignoreMessage(n.call(ctx, "node", nil, "disconnect", strconv.FormatInt(id, 10)), "peer not found")
 }
 
 func (n *btcdNode) Banned(context.Context) ([]string, error) { return nil, ErrNoBanList }

@@ -139,6 +139,8 @@ type NodeReport struct {
 	Mempool int64
 	// Added and Removed are the peers added (or reconnected) and removed.
 	Added, Removed []string
+	// Closed are the ids of second connections to a peer that were closed.
+	Closed []int64
 	// Listed are the network's addresses (Options.NetworkAddresses) the
 	// node lists as added peers after this pass's removals.
 	Listed []string
@@ -344,6 +346,10 @@ type Observation struct {
 	Added       []bitcoin.AddedNode
 	// Outbound are the addresses of the connections the node opened.
 	Outbound []string
+	// Duplicates are the connections the node opened to an address it
+	// already had one to (all but the lowest id): Core's added-peer loop
+	// and an addnode onetry can both connect to a new peer at once.
+	Duplicates []bitcoin.Peer
 	// Banned are the node's bans (Options.Bans, Bitcoin Core only); nil
 	// when not read.
 	Banned []string
@@ -396,12 +402,29 @@ func observe(ctx context.Context, m Member, bans bool, r *NodeReport) (Observati
 		return nil
 	}()
 	obs.BlockHeight = obs.Chain.Blocks
+	obs.Outbound, obs.Duplicates = outbound(peers)
+	return obs, err
+}
+
+// outbound returns the addresses of the outbound connections, and the
+// connections to an address beyond the one of lowest id.
+func outbound(peers []bitcoin.Peer) (addresses []string, duplicates []bitcoin.Peer) {
+	first := map[string]int64{}
 	for _, p := range peers {
-		if !p.Inbound {
-			obs.Outbound = append(obs.Outbound, p.Address)
+		if p.Inbound {
+			continue
+		}
+		addresses = append(addresses, p.Address)
+		if id, ok := first[p.Address]; !ok || p.ID < id {
+			first[p.Address] = p.ID
 		}
 	}
-	return obs, err
+	for _, p := range peers {
+		if !p.Inbound && first[p.Address] != p.ID {
+			duplicates = append(duplicates, p)
+		}
+	}
+	return addresses, duplicates
 }
 
 // Actions are the changes to make on one node.
@@ -413,6 +436,9 @@ type Actions struct {
 	// KeepBans is set for a node whose bans were read: after Ban and Unban
 	// its bans are what the plan asks for.
 	KeepBans bool
+	// Close are connection ids to close: second connections to a peer.
+	// They are not capped: a node has at most one per open connection.
+	Close []int64
 }
 
 // capped keeps at most max actions, removals first (they free Core's
@@ -546,9 +572,17 @@ func Decide(edges []topology.Edge, members []Member, obs map[int]Observation, op
 				remove = append(remove, out)
 			}
 		}
-		if len(remove) > 0 {
+		var closing []int64
+		for _, dup := range o.Duplicates {
+			// Only the network's (a user's own peer is theirs to manage);
+			// RemovePeer closes every connection of an address it removes.
+			if network.has(dup.Address) && !slices.Contains(remove, dup.Address) {
+				closing = append(closing, dup.ID)
+			}
+		}
+		if len(remove)+len(closing) > 0 {
 			a := d.Actions[ordinal]
-			a.Remove = remove
+			a.Remove, a.Close = remove, closing
 			d.Actions[ordinal] = a
 		}
 	}
@@ -614,6 +648,14 @@ func subnetOf(a netip.Addr) string {
 // run last and concurrently; whatever they answer, the peer stays added
 // and Core's own loop keeps trying it.
 func act(ctx context.Context, node bitcoin.Node, a Actions, impl bitcoin.Implementation, r *NodeReport) {
+	for _, id := range a.Close {
+		r.Calls++
+		if err := node.CloseConnection(ctx, id); err != nil {
+			r.Reachable, r.Err = false, err
+			return
+		}
+		r.Closed = append(r.Closed, id)
+	}
 	for _, addr := range a.Remove {
 		r.Calls++
 		if err := node.RemovePeer(ctx, addr); err != nil {

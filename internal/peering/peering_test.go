@@ -458,6 +458,33 @@ func TestARemovalClosesEveryConnectionToTheAddress(t *testing.T) {
 	}
 }
 
+// Core's added-peer loop and an addnode onetry can both connect to a new
+// peer at once (seen on real Core: two connections 11→8 in a 20-node
+// mesh). A pass closes the second and keeps the planned one.
+func TestAPassClosesASecondConnectionToAPeer(t *testing.T) {
+	ctx := context.Background()
+	nodes, members := fakeNetwork(t, 2)
+	opts := peering.Options{Implementation: bitcoin.Bitcoind, Topology: topology.Mesh, Size: 2, Concurrency: 2,
+		NetworkAddresses: []string{addr(0), addr(1)}}
+	if _, err := peering.Repair(ctx, members, opts); err != nil {
+		t.Fatal(err)
+	}
+	if !nodes[0].OpenSecondConnection(addr(1)) || nodes[0].Connections(addr(1)) != 2 {
+		t.Fatalf("node 0 has %d connections to node 1, want 2", nodes[0].Connections(addr(1)))
+	}
+	r, err := peering.Repair(ctx, members, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := nodes[0].Connections(addr(1)); got != 1 || len(r.Nodes[0].Closed) != 1 || len(r.Nodes[0].Removed)+len(r.Nodes[0].Added) != 0 {
+		t.Errorf("after a pass: %d connections to node 1 (want 1), closed %v, added %v, removed %v (want one closed, none added or removed)",
+			got, r.Nodes[0].Closed, r.Nodes[0].Added, r.Nodes[0].Removed)
+	}
+	if r.ConnectedEdges != 1 || r.PlannedEdges != 1 {
+		t.Errorf("%d of %d planned edges up, want 1 of 1", r.ConnectedEdges, r.PlannedEdges)
+	}
+}
+
 // Release lets a large network's pass close each node's connection when it
 // is done with it; without it the connections stay open for the next pass.
 func TestReleaseLeavesNoConnectionOpenAfterAPass(t *testing.T) {
