@@ -520,11 +520,17 @@ func (e *env) scale(n *v1alpha1.BitcoinNetwork, nodes int32) {
 	e.step("scaled %s to %d nodes", n.Name, nodes)
 }
 
+// nodePods lists the node pods the operator made in ns.
+func (e *env) nodePods(ctx context.Context, ns string) (*corev1.PodList, error) {
+	pods := &corev1.PodList{}
+	return pods, e.c.List(ctx, pods, client.InNamespace(ns), client.MatchingLabels{"app.kubernetes.io/managed-by": "bitcoin-network-operator"})
+}
+
 // podIdentities maps node pod names to UIDs, to tell whether nodes were
 // restarted.
 func (e *env) podIdentities(ns string) map[string]types.UID {
-	pods := &corev1.PodList{}
-	if err := e.c.List(e.ctx, pods, client.InNamespace(ns), client.MatchingLabels{"app.kubernetes.io/managed-by": "bitcoin-network-operator"}); err != nil {
+	pods, err := e.nodePods(e.ctx, ns)
+	if err != nil {
 		e.t.Fatal(err)
 	}
 	out := map[string]types.UID{}
@@ -561,8 +567,8 @@ func (e *env) watchPods(ns string) *podWatch {
 	go func() {
 		defer close(w.done)
 		for ctx.Err() == nil {
-			pods := &corev1.PodList{}
-			if err := e.c.List(ctx, pods, client.InNamespace(ns), client.MatchingLabels{"app.kubernetes.io/managed-by": "bitcoin-network-operator"}); err == nil {
+			// A failed list is tried again at the next tick.
+			if pods, err := e.nodePods(ctx, ns); err == nil {
 				w.mu.Lock()
 				for _, p := range pods.Items {
 					if !slices.ContainsFunc(w.seen[p.Name], func(s podSeen) bool { return s.uid == p.UID }) {
